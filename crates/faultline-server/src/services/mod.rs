@@ -1,0 +1,3 @@
+//! Background services: the digest (single writer) and dictionary training.
+
+pub mod digest;

@@ -1,0 +1,364 @@
+//! The embedded backend: SQLite in WAL mode in the data directory.
+//!
+//! One writer connection (every write, above all [`Store::write_batch`], goes through it, so
+//! SQLite never sees two writers from this process) and a small pool of reader connections.
+//! Blocking calls run on tokio's blocking pool.
+
+mod admin;
+mod read;
+mod write;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+
+use crate::codec::{Codec, Dictionary};
+use crate::error::{Result, StoreError};
+use crate::model::*;
+use crate::query::{IssueQuery, StatusChange};
+use crate::{BatchOutcome, Bootstrap, Store, WriteBatch};
+
+/// Migrations, in order; each runs once, in its own transaction.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))];
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "faultline.db";
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    codec: Codec,
+    /// (project, hash) → issue; hashes never move between issues, so entries never go stale.
+    hash_cache: Mutex<HashMap<(i64, String), i64>>,
+}
+
+fn open_conn(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -4000;",
+    )?;
+    Ok(conn)
+}
+
+pub(crate) fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",
+    )?;
+    for (version, name, sql) in MIGRATIONS {
+        let done: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+            [version],
+            |r| r.get(0),
+        )?;
+        if !done {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![version, name, now()],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in `data_dir` and runs migrations.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", data_dir.display())))?;
+        let path = data_dir.join(DB_FILE);
+        let mut writer = open_conn(&path)?;
+        writer.execute_batch("PRAGMA cache_size = -16000;")?;
+        migrate(&mut writer)?;
+        let store = SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+                codec: Codec::default(),
+                hash_cache: Mutex::new(HashMap::new()),
+            }),
+        };
+        store.load_dictionaries()?;
+        Ok(store)
+    }
+
+    fn load_dictionaries(&self) -> Result<()> {
+        let conn = self.inner.writer.lock().map_err(|_| poisoned())?;
+        let mut stmt = conn.prepare("SELECT id, project_id, data FROM payload_dicts ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+        })?;
+        for row in rows {
+            let (id, project, data) = row?;
+            // Later rows are newer; the last one per project becomes current.
+            self.inner.codec.install(ProjectId(project), Dictionary::new(id, &data), true);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on a reader connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = match inner.readers.lock().map_err(|_| poisoned())?.pop() {
+                Some(c) => c,
+                None => open_conn(&inner.path)?,
+            };
+            let out = f(&conn);
+            if let Ok(mut pool) = inner.readers.lock() {
+                if pool.len() < 8 {
+                    pool.push(conn);
+                }
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("reader task failed: {e}")))?
+    }
+
+    /// Runs `f` on the writer connection on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Inner) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().map_err(|_| poisoned())?;
+            f(&mut conn, &inner)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("writer task failed: {e}")))?
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Database("a database lock was poisoned by a panic".into())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn bootstrap(&self) -> Result<Bootstrap> {
+        self.write(|c, _| admin::bootstrap(c)).await
+    }
+    async fn create_project(
+        &self,
+        org: &str,
+        team: &str,
+        name: &str,
+        platform: Option<&str>,
+    ) -> Result<(Project, ProjectKey)> {
+        let (org, team, name) = (org.to_owned(), team.to_owned(), name.to_owned());
+        let platform = platform.map(str::to_owned);
+        self.write(move |c, _| admin::create_project(c, &org, &team, &name, platform.as_deref()))
+            .await
+    }
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        self.read(|c| admin::projects(c, "1 = 1", [])).await
+    }
+    async fn project(&self, id: ProjectId) -> Result<Option<Project>> {
+        self.read(move |c| Ok(admin::projects(c, "p.id = ?1", [id.0])?.into_iter().next())).await
+    }
+    async fn project_by_slug(&self, org: &str, slug: &str) -> Result<Option<Project>> {
+        let (org, slug) = (org.to_owned(), slug.to_owned());
+        self.read(move |c| {
+            Ok(admin::projects(c, "o.slug = ?1 AND p.slug = ?2", [org, slug])?.into_iter().next())
+        })
+        .await
+    }
+    async fn set_project_scrubbing(
+        &self,
+        id: ProjectId,
+        enabled: bool,
+        extra_keys: &[String],
+    ) -> Result<()> {
+        let keys = extra_keys.join(",");
+        self.write(move |c, _| {
+            let n = c.execute(
+                "UPDATE projects SET scrub_enabled = ?1, scrub_extra_keys = ?2 WHERE id = ?3",
+                rusqlite::params![enabled, keys, id.0],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("project {id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+    async fn create_key(&self, project: ProjectId, label: &str) -> Result<ProjectKey> {
+        let label = label.to_owned();
+        self.write(move |c, _| admin::create_key(c, project, &label)).await
+    }
+    async fn list_keys(&self, project: ProjectId) -> Result<Vec<ProjectKey>> {
+        self.read(move |c| admin::keys(c, "project_id = ?1", [project.0])).await
+    }
+    async fn key_by_public(&self, public_key: &str) -> Result<Option<ProjectKey>> {
+        let k = public_key.to_owned();
+        self.read(move |c| Ok(admin::keys(c, "public_key = ?1", [k])?.into_iter().next())).await
+    }
+    async fn set_key_rate_limit(&self, key: KeyId, limit: Option<(u32, u32)>) -> Result<()> {
+        self.write(move |c, _| {
+            let (count, window) = limit.unzip();
+            c.execute(
+                "UPDATE project_keys SET rate_limit_count = ?1, rate_limit_window = ?2 WHERE id = ?3",
+                rusqlite::params![count, window, key.0],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+    async fn revoke_key(&self, key: KeyId) -> Result<()> {
+        self.write(move |c, _| {
+            c.execute("UPDATE project_keys SET active = 0 WHERE id = ?1", [key.0])?;
+            Ok(())
+        })
+        .await
+    }
+    async fn create_token(&self, name: &str, scopes: &[String]) -> Result<(ApiToken, String)> {
+        let (name, scopes) = (name.to_owned(), scopes.to_vec());
+        self.write(move |c, _| admin::create_token(c, &name, &scopes)).await
+    }
+    async fn token_by_secret(&self, secret: &str) -> Result<Option<ApiToken>> {
+        let hash = admin::token_hash(secret);
+        self.read(move |c| admin::token_by_hash(c, &hash)).await
+    }
+    async fn count_users(&self) -> Result<u64> {
+        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64))
+            .await
+    }
+    async fn create_user(&self, email: &str, password_hash: &str, role: &str) -> Result<User> {
+        let (email, hash, role) = (email.to_owned(), password_hash.to_owned(), role.to_owned());
+        self.write(move |c, _| admin::create_user(c, &email, &hash, &role)).await
+    }
+
+    async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
+        self.write(move |c, inner| write::write_batch(c, &inner.hash_cache, batch)).await
+    }
+    fn codec(&self) -> &Codec {
+        &self.inner.codec
+    }
+    async fn train_dictionaries(&self) -> Result<usize> {
+        let ready = self.inner.codec.take_ready_samples();
+        if ready.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |c, inner| {
+            let mut n = 0;
+            for (project, samples) in ready {
+                let Some(dict) = Codec::train(&samples) else { continue };
+                c.execute(
+                    "INSERT INTO payload_dicts (project_id, data, created_at) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![project.0, dict, now()],
+                )?;
+                let id = c.last_insert_rowid();
+                inner.codec.install(project, Dictionary::new(id, &dict), true);
+                n += 1;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn list_issues(&self, query: &IssueQuery) -> Result<Vec<Issue>> {
+        let q = query.clone();
+        self.read(move |c| read::list_issues(c, &q)).await
+    }
+    async fn issue(&self, id: IssueId) -> Result<Option<Issue>> {
+        self.read(move |c| read::issue(c, id)).await
+    }
+    async fn set_issue_status(&self, id: IssueId, change: StatusChange) -> Result<Issue> {
+        self.write(move |c, _| write::set_issue_status(c, id, change)).await
+    }
+    async fn issue_hourly_counts(
+        &self,
+        issues: &[IssueId],
+        since: f64,
+    ) -> Result<Vec<(IssueId, i64, i64)>> {
+        let issues = issues.to_vec();
+        self.read(move |c| read::hourly_counts(c, &issues, since)).await
+    }
+    async fn issue_tag_values(
+        &self,
+        issue: IssueId,
+        key: Option<&str>,
+    ) -> Result<Vec<TagValueCount>> {
+        let key = key.map(str::to_owned);
+        self.read(move |c| read::tag_values(c, issue, key.as_deref())).await
+    }
+
+    async fn issue_events(
+        &self,
+        issue: IssueId,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<StoredEvent>> {
+        let this = self.clone();
+        self.read(move |c| {
+            let rows = read::issue_events(c, issue, before, limit)?;
+            rows.into_iter().map(|r| r.decode(&this.inner.codec, c)).collect()
+        })
+        .await
+    }
+    async fn latest_event(&self, issue: IssueId) -> Result<Option<StoredEvent>> {
+        Ok(self.issue_events(issue, None, 1).await?.into_iter().next())
+    }
+    async fn oldest_event(&self, issue: IssueId) -> Result<Option<StoredEvent>> {
+        let this = self.clone();
+        self.read(move |c| read::oldest_event(c, issue)?.map(|r| r.decode(&this.inner.codec, c)).transpose())
+            .await
+    }
+    async fn event_by_id(&self, project: ProjectId, event_id: &str) -> Result<Option<StoredEvent>> {
+        let Ok(id) = hex::decode(event_id.replace('-', "").to_ascii_lowercase()) else {
+            return Ok(None);
+        };
+        let this = self.clone();
+        self.read(move |c| {
+            read::event_by_id(c, project, &id)?.map(|r| r.decode(&this.inner.codec, c)).transpose()
+        })
+        .await
+    }
+    async fn count_events(&self) -> Result<u64> {
+        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64))
+            .await
+    }
+
+    async fn list_agents(&self, project: Option<ProjectId>) -> Result<Vec<Agent>> {
+        self.read(move |c| read::agents(c, project)).await
+    }
+    async fn session_hours(&self, project: ProjectId) -> Result<Vec<SessionHour>> {
+        self.read(move |c| read::session_hours(c, project)).await
+    }
+    async fn discard_hours(&self, project: ProjectId) -> Result<Vec<DiscardHour>> {
+        self.read(move |c| read::discard_hours(c, project)).await
+    }
+}

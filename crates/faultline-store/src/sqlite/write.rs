@@ -1,0 +1,453 @@
+//! The write path: one batch, one transaction.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::now;
+use crate::batch::{EventOutcome, NewEvent, WriteBatch};
+use crate::error::{Result, StoreError};
+use crate::model::{Issue, IssueId, IssueStatus};
+use crate::query::StatusChange;
+use crate::BatchOutcome;
+
+/// Per-issue sums over one batch, written with one statement per issue instead of one per event.
+#[derive(Default)]
+struct IssueAgg {
+    project_id: i64,
+    count: i64,
+    new_users: i64,
+    first_ts: f64,
+    last_ts: f64,
+    last_level: String,
+    last_release: Option<String>,
+    max_received: f64,
+    releases: HashSet<String>,
+    tags: HashMap<(String, String), (i64, f64, f64)>,
+    hours: HashMap<i64, i64>,
+}
+
+fn hour_of(ts: f64) -> i64 {
+    (ts as i64).div_euclid(3600) * 3600
+}
+
+pub(super) fn write_batch(
+    c: &mut Connection,
+    cache: &Mutex<HashMap<(i64, String), i64>>,
+    batch: WriteBatch,
+) -> Result<BatchOutcome> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut outcomes = Vec::with_capacity(batch.events.len());
+    let mut pending: HashMap<(i64, String), i64> = HashMap::new();
+    let mut aggs: BTreeMap<i64, IssueAgg> = BTreeMap::new();
+    let mut new_issues: HashSet<i64> = HashSet::new();
+    // (project, name) → (first, last) for releases and environments.
+    let mut releases: HashMap<(i64, String), (f64, f64)> = HashMap::new();
+    let mut environments: HashMap<(i64, String), (f64, f64)> = HashMap::new();
+
+    for ev in &batch.events {
+        let project = ev.project_id.0;
+        let event_id = hex::decode(&ev.event_id)
+            .map_err(|_| StoreError::Invalid(format!("event id '{}' is not hex", ev.event_id)))?;
+        let (issue_id, created) = resolve_issue(&tx, cache, &mut pending, ev)?;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO events (project_id, issue_id, event_id, timestamp, received, dict_id, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                project,
+                issue_id,
+                event_id,
+                ev.timestamp,
+                ev.received,
+                ev.payload_dict,
+                ev.payload
+            ])?;
+        if inserted == 0 {
+            outcomes.push(EventOutcome::Duplicate);
+            continue;
+        }
+        if created {
+            new_issues.insert(issue_id);
+        }
+        for a in &ev.attachments {
+            tx.prepare_cached(
+                "INSERT INTO attachments (project_id, event_id, filename, content_type,
+                 attachment_type, size, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                project,
+                event_id,
+                a.filename,
+                a.content_type,
+                a.attachment_type,
+                a.data.len() as i64,
+                a.data
+            ])?;
+        }
+        let agg = aggs.entry(issue_id).or_insert_with(|| IssueAgg {
+            project_id: project,
+            first_ts: f64::MAX,
+            last_ts: f64::MIN,
+            ..Default::default()
+        });
+        if let Some(user) = &ev.user_key {
+            let n = tx
+                .prepare_cached(
+                    "INSERT INTO issue_users (issue_id, user_key) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![issue_id, user])?;
+            agg.new_users += n as i64;
+        }
+        agg.count += 1;
+        agg.first_ts = agg.first_ts.min(ev.timestamp);
+        if ev.timestamp >= agg.last_ts {
+            agg.last_ts = ev.timestamp;
+            agg.last_level = ev.level.clone();
+            agg.last_release = ev.release.clone();
+        }
+        agg.max_received = agg.max_received.max(ev.received);
+        *agg.hours.entry(hour_of(ev.timestamp)).or_default() += 1;
+        for (k, v) in &ev.tags {
+            let e = agg.tags.entry((k.clone(), v.clone())).or_insert((0, f64::MAX, f64::MIN));
+            e.0 += 1;
+            e.1 = e.1.min(ev.timestamp);
+            e.2 = e.2.max(ev.timestamp);
+        }
+        if let Some(r) = &ev.release {
+            agg.releases.insert(r.clone());
+            widen(&mut releases, (project, r.clone()), ev.timestamp);
+        }
+        if let Some(e) = &ev.environment {
+            widen(&mut environments, (project, e.clone()), ev.timestamp);
+        }
+        outcomes.push(EventOutcome::Stored { issue_id: IssueId(issue_id), new_issue: created, regressed: false });
+    }
+
+    for ((project, version), (first, last)) in &releases {
+        tx.prepare_cached(
+            "INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (project_id, version) DO UPDATE SET
+               first_seen = MIN(releases.first_seen, excluded.first_seen),
+               last_seen = MAX(releases.last_seen, excluded.last_seen)",
+        )?
+        .execute(params![project, version, now().min(*first), last])?;
+    }
+    for ((project, name), (first, last)) in &environments {
+        tx.prepare_cached(
+            "INSERT INTO environments (project_id, name, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (project_id, name) DO UPDATE SET
+               first_seen = MIN(environments.first_seen, excluded.first_seen),
+               last_seen = MAX(environments.last_seen, excluded.last_seen)",
+        )?
+        .execute(params![project, name, first, last])?;
+    }
+
+    let mut regressed: HashSet<i64> = HashSet::new();
+    for (issue_id, agg) in &aggs {
+        if !new_issues.contains(issue_id) && reopens(&tx, *issue_id, agg)? {
+            regressed.insert(*issue_id);
+            tx.prepare_cached(
+                "UPDATE issues SET status = 'unresolved', substatus = 'regressed',
+                   resolved_in_release = NULL, resolved_in_next_release = 0 WHERE id = ?1",
+            )?
+            .execute([issue_id])?;
+            activity(&tx, *issue_id, "set_regression", &serde_json::json!({
+                "release": agg.last_release,
+            }))?;
+        }
+        tx.prepare_cached(
+            "UPDATE issues SET times_seen = times_seen + ?1, users_seen = users_seen + ?2,
+               first_seen = MIN(first_seen, ?3),
+               level = CASE WHEN ?4 >= last_seen THEN ?5 ELSE level END,
+               last_release = CASE WHEN ?4 >= last_seen THEN COALESCE(?6, last_release) ELSE last_release END,
+               last_seen = MAX(last_seen, ?4)
+             WHERE id = ?7",
+        )?
+        .execute(params![
+            agg.count,
+            agg.new_users,
+            agg.first_ts,
+            agg.last_ts,
+            agg.last_level,
+            agg.last_release,
+            issue_id
+        ])?;
+        for ((key, value), (n, first, last)) in &agg.tags {
+            tx.prepare_cached(
+                "INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (issue_id, key, value) DO UPDATE SET
+                   times_seen = issue_tags.times_seen + excluded.times_seen,
+                   first_seen = MIN(issue_tags.first_seen, excluded.first_seen),
+                   last_seen = MAX(issue_tags.last_seen, excluded.last_seen)",
+            )?
+            .execute(params![issue_id, key, value, n, first, last])?;
+        }
+        for (hour, n) in &agg.hours {
+            tx.prepare_cached(
+                "INSERT INTO issue_hourly (issue_id, hour, count) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count",
+            )?
+            .execute(params![issue_id, hour, n])?;
+        }
+        let _ = agg.project_id;
+    }
+    for o in outcomes.iter_mut() {
+        if let EventOutcome::Stored { issue_id, regressed: r, .. } = o {
+            *r = regressed.contains(&issue_id.0);
+        }
+    }
+
+    write_side_tables(&tx, &batch)?;
+    tx.commit()?;
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() > 200_000 {
+            cache.clear();
+        }
+        cache.extend(pending);
+    }
+    Ok(BatchOutcome { events: outcomes })
+}
+
+fn widen(map: &mut HashMap<(i64, String), (f64, f64)>, key: (i64, String), ts: f64) {
+    let e = map.entry(key).or_insert((ts, ts));
+    e.0 = e.0.min(ts);
+    e.1 = e.1.max(ts);
+}
+
+/// Finds the issue of the first known hash, or creates one; links every hash to it.
+fn resolve_issue(
+    tx: &Transaction<'_>,
+    cache: &Mutex<HashMap<(i64, String), i64>>,
+    pending: &mut HashMap<(i64, String), i64>,
+    ev: &NewEvent,
+) -> Result<(i64, bool)> {
+    let project = ev.project_id.0;
+    let mut found = None;
+    let mut unknown = Vec::new();
+    for hash in &ev.hashes {
+        let key = (project, hash.clone());
+        let hit = match pending.get(&key) {
+            Some(id) => Some(*id),
+            None => cache.lock().ok().and_then(|c| c.get(&key).copied()),
+        };
+        let hit = match hit {
+            Some(id) => Some(id),
+            None => tx
+                .prepare_cached("SELECT issue_id FROM issue_hashes WHERE project_id = ?1 AND hash = ?2")?
+                .query_row(params![project, hash], |r| r.get::<_, i64>(0))
+                .optional()?
+                .inspect(|id| {
+                    pending.insert(key.clone(), *id);
+                }),
+        };
+        match hit {
+            Some(id) if found.is_none() => found = Some(id),
+            Some(_) => {}
+            None => unknown.push(hash),
+        }
+    }
+    let (issue_id, created) = match found {
+        Some(id) => (id, false),
+        None => {
+            let primary = ev.hashes.first().cloned().unwrap_or_default();
+            tx.prepare_cached(
+                "INSERT INTO issues (project_id, grouping_version, grouping_variant, grouping_components,
+                   primary_hash, title, culprit, kind, level, platform, metadata, status, substatus,
+                   first_seen, last_seen, times_seen, users_seen, first_release, last_release)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'unresolved', 'new',
+                   ?12, ?12, 0, 0, ?13, ?13)",
+            )?
+            .execute(params![
+                project,
+                ev.grouping_version,
+                ev.grouping_variant,
+                ev.grouping_components,
+                primary,
+                ev.title,
+                ev.culprit,
+                ev.kind,
+                ev.level,
+                ev.platform,
+                ev.metadata,
+                ev.timestamp,
+                ev.release
+            ])?;
+            let id = tx.last_insert_rowid();
+            activity(tx, id, "first_seen", &serde_json::json!({ "release": ev.release }))?;
+            (id, true)
+        }
+    };
+    for hash in unknown {
+        tx.prepare_cached(
+            "INSERT INTO issue_hashes (project_id, hash, issue_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![project, hash, issue_id])?;
+        pending.insert((project, hash.clone()), issue_id);
+    }
+    Ok((issue_id, created))
+}
+
+/// Whether events of this batch reopen a resolved issue.
+fn reopens(tx: &Transaction<'_>, issue_id: i64, agg: &IssueAgg) -> Result<bool> {
+    let row: Option<(String, Option<String>, bool, Option<f64>)> = tx
+        .prepare_cached(
+            "SELECT status, resolved_in_release, resolved_in_next_release, resolved_at
+             FROM issues WHERE id = ?1",
+        )?
+        .query_row([issue_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((status, in_release, in_next, resolved_at)) = row else { return Ok(false) };
+    if status != IssueStatus::Resolved.as_str() || agg.max_received < resolved_at.unwrap_or(0.0) {
+        return Ok(false);
+    }
+    if !in_next && in_release.is_none() {
+        return Ok(true);
+    }
+    // Resolved in a release: only an event of a newer release reopens it.
+    let Some(base) = in_release else {
+        return Ok(!agg.releases.is_empty());
+    };
+    let base_seen = release_first_seen(tx, agg.project_id, &base)?;
+    for r in &agg.releases {
+        if r != &base && is_newer(r, &base, release_first_seen(tx, agg.project_id, r)?, base_seen) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn release_first_seen(tx: &Transaction<'_>, project: i64, version: &str) -> Result<Option<f64>> {
+    Ok(tx
+        .prepare_cached("SELECT first_seen FROM releases WHERE project_id = ?1 AND version = ?2")?
+        .query_row(params![project, version], |r| r.get(0))
+        .optional()?)
+}
+
+/// Release order: by semantic version when both parse, else by first seen.
+fn is_newer(a: &str, b: &str, a_seen: Option<f64>, b_seen: Option<f64>) -> bool {
+    fn semver(s: &str) -> Option<Vec<u64>> {
+        let v = s.rsplit('@').next()?.trim_start_matches('v');
+        let core = v.split(['-', '+']).next()?;
+        core.split('.').map(|p| p.parse().ok()).collect()
+    }
+    match (semver(a), semver(b)) {
+        (Some(x), Some(y)) if x != y => x > y,
+        _ => match (a_seen, b_seen) {
+            (Some(x), Some(y)) => x > y,
+            (Some(_), None) => true,
+            _ => false,
+        },
+    }
+}
+
+fn activity(tx: &Connection, issue: i64, kind: &str, data: &serde_json::Value) -> Result<()> {
+    tx.prepare_cached("INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![issue, kind, data.to_string(), now()])?;
+    Ok(())
+}
+
+fn write_side_tables(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
+    let mut agents: HashMap<&crate::batch::AgentSeen, f64> = HashMap::new();
+    for (a, t) in &batch.agents {
+        let e = agents.entry(a).or_insert(*t);
+        *e = e.max(*t);
+    }
+    for (a, t) in agents {
+        tx.prepare_cached(
+            "INSERT INTO agents (project_id, environment, server_name, sdk_name, sdk_version, release,
+               first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+             ON CONFLICT (project_id, environment, server_name, sdk_name, sdk_version, release)
+             DO UPDATE SET last_seen = MAX(agents.last_seen, excluded.last_seen)",
+        )?
+        .execute(params![a.project_id.0, a.environment, a.server_name, a.sdk_name, a.sdk_version, a.release, t])?;
+    }
+    for s in &batch.sessions {
+        tx.prepare_cached(
+            "INSERT INTO session_hours (project_id, release, environment, hour, total, errored, crashed,
+               abnormal, exited) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (project_id, release, environment, hour) DO UPDATE SET
+               total = session_hours.total + excluded.total,
+               errored = session_hours.errored + excluded.errored,
+               crashed = session_hours.crashed + excluded.crashed,
+               abnormal = session_hours.abnormal + excluded.abnormal,
+               exited = session_hours.exited + excluded.exited",
+        )?
+        .execute(params![
+            s.project_id.0,
+            s.release,
+            s.environment,
+            hour_of(s.started),
+            s.total as i64,
+            s.errored as i64,
+            s.crashed as i64,
+            s.abnormal as i64,
+            s.exited as i64
+        ])?;
+    }
+    for d in &batch.discards {
+        tx.prepare_cached(
+            "INSERT INTO discard_hours (project_id, hour, reason, category, quantity)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (project_id, hour, reason, category) DO UPDATE SET
+               quantity = discard_hours.quantity + excluded.quantity",
+        )?
+        .execute(params![d.project_id.0, hour_of(d.timestamp), d.reason, d.category, d.quantity as i64])?;
+    }
+    Ok(())
+}
+
+pub(super) fn set_issue_status(c: &mut Connection, id: IssueId, change: StatusChange) -> Result<Issue> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let project: i64 = tx
+        .query_row("SELECT project_id FROM issues WHERE id = ?1", [id.0], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("issue {id}")))?;
+    let t = now();
+    let (status, substatus, in_release, in_next): (&str, Option<&str>, Option<String>, bool) = match &change {
+        StatusChange::Unresolve => ("unresolved", Some("ongoing"), None, false),
+        StatusChange::Resolve => ("resolved", None, None, false),
+        StatusChange::Ignore => ("ignored", Some("archived_forever"), None, false),
+        StatusChange::ResolveInRelease(r) => ("resolved", None, Some(r.clone()), false),
+        StatusChange::ResolveInNextRelease => {
+            let latest: Option<String> = tx
+                .query_row(
+                    "SELECT version FROM releases WHERE project_id = ?1
+                     ORDER BY first_seen DESC, id DESC LIMIT 1",
+                    [project],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            ("resolved", None, latest, true)
+        }
+    };
+    tx.execute(
+        "UPDATE issues SET status = ?1, substatus = ?2, resolved_in_release = ?3,
+           resolved_in_next_release = ?4,
+           resolved_at = CASE WHEN ?1 = 'resolved' THEN ?5 ELSE resolved_at END
+         WHERE id = ?6",
+        params![status, substatus, in_release, in_next, t, id.0],
+    )?;
+    activity(&tx, id.0, "set_status", &serde_json::json!({
+        "status": status, "inRelease": in_release, "inNextRelease": in_next,
+    }))?;
+    tx.commit()?;
+    super::read::issue(c, id)?.ok_or_else(|| StoreError::NotFound(format!("issue {id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_newer;
+
+    #[test]
+    fn release_order_prefers_semver_then_first_seen() {
+        assert!(is_newer("app@1.10.0", "app@1.9.2", Some(1.0), Some(2.0)));
+        assert!(!is_newer("1.0.0", "1.0.1", Some(5.0), Some(1.0)));
+        assert!(is_newer("abc123", "def456", Some(5.0), Some(1.0)));
+        assert!(!is_newer("abc123", "def456", Some(1.0), Some(5.0)));
+        assert!(is_newer("abc123", "def456", Some(1.0), None));
+    }
+}

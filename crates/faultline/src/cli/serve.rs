@@ -1,0 +1,96 @@
+//! `faultline serve`
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use clap::Args;
+use faultline_server::ServerConfig;
+use faultline_store::Store;
+use rand::Rng;
+
+use super::{open_store, DataArgs};
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FAULTLINE_LISTEN", default_value = "127.0.0.1:8000")]
+    listen: SocketAddr,
+    /// Base URL users and SDKs reach this server at (default: http://<listen address>).
+    #[arg(long, env = "FAULTLINE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Events that may wait for the writer before ingest answers 429.
+    #[arg(long, env = "FAULTLINE_QUEUE_CAPACITY", default_value_t = 20_000)]
+    queue_capacity: usize,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// Creates the first admin user on an empty database; prints a generated password once.
+async fn ensure_admin(store: &dyn Store) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let email = std::env::var("FAULTLINE_ADMIN_EMAIL").unwrap_or_else(|_| "admin@localhost".into());
+    let (password, generated) = match std::env::var("FAULTLINE_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => {
+            let mut bytes = [0u8; 12];
+            rand::rng().fill(&mut bytes);
+            (bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(), true)
+        }
+    };
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?
+        .to_string();
+    store.create_user(&email, &hash, "admin").await?;
+    if generated {
+        println!("Admin user: {email}  password: {password}  (shown once; set FAULTLINE_ADMIN_PASSWORD to choose it)");
+    } else {
+        println!("Admin user: {email}");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight and draining the writer");
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.data)?;
+    let boot = store.bootstrap().await?;
+    ensure_admin(store.as_ref()).await?;
+    let listener = faultline_server::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let mut config = ServerConfig::new(addr);
+    if let Some(url) = args.public_url {
+        config.public_url = url.trim_end_matches('/').to_owned();
+    }
+    config.queue_capacity = args.queue_capacity;
+    println!("Faultline {} listening on {}", env!("CARGO_PKG_VERSION"), config.public_url);
+    println!("UI: {}/", config.public_url);
+    println!("Data: {}", args.data.data_dir.display());
+    println!("DSN: {}", boot.key.dsn(&config.public_url));
+    faultline_server::serve(listener, store, config, shutdown_signal()).await?;
+    Ok(())
+}
