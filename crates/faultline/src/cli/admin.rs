@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use faultline_store::{Store, ALL_SCOPES};
+use faultline_store::ALL_SCOPES;
 
 use super::{open_store, DataArgs};
 

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use clap::Args;
 use faultline_server::ServerConfig;
 use faultline_store::Store;
@@ -41,7 +41,9 @@ async fn ensure_admin(store: &dyn Store) -> anyhow::Result<()> {
             (bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(), true)
         }
     };
-    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 16];
+    rand::rng().fill(&mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
     let hash = argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?

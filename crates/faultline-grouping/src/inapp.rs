@@ -1,0 +1,295 @@
+//! Built-in stack-trace rules (§4.4, §4.11): which frames are library code (`-app`) and which
+//! never take part in grouping (`-group`).
+//!
+//! Precedence, highest first:
+//! 1. `-group` rules always apply (SDK frames such as `io.sentry.*`, Node internals, Rust panic
+//!    machinery and everything after it toward the crash, JS helper libraries). They remove a
+//!    frame from both variants; they do not depend on `in_app`.
+//! 2. Path rules (`**/site-packages/**`, `**/dist-packages/**`, `**/node_modules/**`,
+//!    `**/vendor/**`, `**/go/pkg/mod/**`, CDN URLs) mark a frame out of app **even when the SDK
+//!    said `in_app: true`**: a file inside a package manager's directory is library code, and
+//!    some SDKs (older Go SDKs, browser bundles) flag such frames in-app.
+//! 3. Otherwise the SDK's explicit `in_app` (true or false) wins.
+//! 4. When the SDK left `in_app` unset, module/function rules (JVM framework packages, Rust
+//!    `std`/`core`/`alloc`, Node internals) mark the frame out of app; a frame that no rule
+//!    matches stays unset, and unset counts as **not** in-app for the app variant.
+//!
+//! No built-in rule ever promotes a frame into the app (`+app` is left to project rules).
+
+use crate::event::{is_jvm, Family};
+use crate::frame::Frame;
+
+/// Path segments that mark package-manager directories.
+const LIBRARY_DIRS: &[&str] = &["site-packages", "dist-packages", "node_modules", "vendor"];
+
+/// CDN hosts that only serve third-party code.
+const CDN_HOSTS: &[&str] = &["unpkg.com", "cdnjs.cloudflare.com", "cdn.jsdelivr.net"];
+
+/// JVM packages that are frameworks or the runtime (`-app`).
+const JVM_FRAMEWORKS: &[&str] = &[
+    "java.",
+    "javax.",
+    "jakarta.",
+    "jdk.",
+    "sun.",
+    "com.sun.",
+    "kotlin.",
+    "kotlinx.",
+    "scala.",
+    "groovy.",
+    "org.codehaus.groovy.",
+    "clojure.",
+    "android.",
+    "androidx.",
+    "dalvik.",
+    "com.android.",
+    "org.springframework.",
+    "org.apache.",
+    "org.hibernate.",
+    "org.eclipse.jetty.",
+    "io.netty.",
+    "io.undertow.",
+    "org.jboss.",
+    "org.glassfish.",
+    "com.fasterxml.",
+    "com.google.",
+    "reactor.",
+    "io.reactivex.",
+    "rx.",
+    "okhttp3.",
+    "okio.",
+    "retrofit2.",
+    "org.junit.",
+    "junit.",
+    "org.gradle.",
+    "io.micrometer.",
+    "io.grpc.",
+    "net.bytebuddy.",
+    "org.mockito.",
+];
+
+/// JVM packages of the Sentry SDK itself (`-app -group`).
+const JVM_SDK: &[&str] = &["io.sentry."];
+
+/// Node internals (`-app -group`): functions of the event loop and module loader.
+const NODE_INTERNAL_FUNCTIONS: &[&str] = &[
+    "processTicksAndRejections",
+    "process.processTicksAndRejections",
+    "runMicrotasks",
+    "listOnTimeout",
+    "processTimers",
+    "process._tickCallback",
+    "_tickCallback",
+    "Module._compile",
+    "Module._extensions..js",
+    "Module.load",
+    "Module._load",
+    "Function.Module._load",
+    "Function.executeUserEntryPoint",
+    "executeUserEntryPoint",
+    "Function.executeUserEntryPoint [as runMain]",
+    "node:internal/main/run_main_module",
+];
+
+/// JavaScript helper libraries injected by compilers (`-app -group`).
+const JS_HELPER_LIBS: &[&str] = &["@babel/", "core-js/", "regenerator-runtime/", "tslib/"];
+
+/// Rust library prefixes (`-app`).
+const RUST_LIB_PREFIXES: &[&str] = &[
+    "std::",
+    "core::",
+    "alloc::",
+    "<std::",
+    "<core::",
+    "<alloc::",
+    "__rust",
+    "backtrace::",
+    "<backtrace::",
+    "tokio::",
+    "<tokio::",
+    "futures::",
+    "<futures",
+];
+
+/// Rust Sentry SDK prefixes (`-app -group`).
+const RUST_SDK_PREFIXES: &[&str] = &["sentry::", "sentry_", "<sentry::", "<sentry_"];
+
+/// Rust panic machinery: the frame and every frame after it (toward the crash) are
+/// `-app -group` (`^-app -app ^-group -group`).
+const RUST_PANIC_PREFIXES: &[&str] = &[
+    "std::panicking::",
+    "core::panicking::",
+    "rust_begin_unwind",
+    "core::result::unwrap_failed",
+    "core::option::expect_failed",
+    "core::option::unwrap_failed",
+    "std::rt::begin_panic",
+];
+
+/// Applies the built-in rules to a stack's frames (oldest → newest), in place.
+pub(crate) fn apply_builtin_rules(frames: &mut [Frame<'_>]) {
+    let mut after_panic = false;
+    for frame in frames.iter_mut() {
+        let function = frame.function.or(frame.raw_function).unwrap_or("");
+        if !after_panic && RUST_PANIC_PREFIXES.iter().any(|p| function.starts_with(p)) {
+            after_panic = true;
+        }
+        let no_group = after_panic || excluded_from_grouping(frame, function);
+        if no_group {
+            frame.group = false;
+        }
+        // Path rules and the panic machinery override the SDK; module/function rules only
+        // fill in a flag the SDK left unset.
+        let overrides_sdk = after_panic || path_is_library(frame);
+        let fills_unset =
+            frame.sdk_in_app.is_none() && (no_group || module_is_library(frame, function));
+        if overrides_sdk || fills_unset {
+            frame.in_app = false;
+        }
+    }
+}
+
+fn excluded_from_grouping(frame: &Frame<'_>, function: &str) -> bool {
+    if let Some(module) = frame.module {
+        if is_jvm(frame.platform) && JVM_SDK.iter().any(|p| module.starts_with(p)) {
+            return true;
+        }
+    }
+    if RUST_SDK_PREFIXES.iter().any(|p| function.starts_with(p)) {
+        return true;
+    }
+    if frame.family() == Family::JavaScript {
+        let node_internal_path = [frame.abs_path, frame.filename]
+            .into_iter()
+            .flatten()
+            .any(|p| p.starts_with("node:") || p.starts_with("internal/"));
+        if node_internal_path || NODE_INTERNAL_FUNCTIONS.contains(&function) {
+            return true;
+        }
+        let helper = |s: &str| {
+            JS_HELPER_LIBS
+                .iter()
+                .any(|lib| s.starts_with(lib) || s.contains(&format!("/node_modules/{lib}")))
+        };
+        if frame.module.is_some_and(helper)
+            || [frame.abs_path, frame.filename]
+                .into_iter()
+                .flatten()
+                .any(helper)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// True when the frame's path lies in a package-manager directory or on a library CDN.
+pub(crate) fn path_is_library(frame: &Frame<'_>) -> bool {
+    [frame.abs_path, frame.filename]
+        .into_iter()
+        .flatten()
+        .any(|path| {
+            let normalized = path.replace('\\', "/").to_ascii_lowercase();
+            if CDN_HOSTS.iter().any(|host| {
+                normalized.starts_with(&format!("https://{host}/"))
+                    || normalized.starts_with(&format!("http://{host}/"))
+            }) {
+                return true;
+            }
+            let segments: Vec<&str> = normalized.split('/').collect();
+            let dirs = segments.len().saturating_sub(1);
+            let in_dir = segments
+                .iter()
+                .take(dirs)
+                .any(|seg| LIBRARY_DIRS.contains(seg));
+            in_dir || normalized.contains("/go/pkg/mod/") || normalized.starts_with("go/pkg/mod/")
+        })
+}
+
+fn module_is_library(frame: &Frame<'_>, function: &str) -> bool {
+    if is_jvm(frame.platform) {
+        if let Some(module) = frame.module {
+            return JVM_FRAMEWORKS
+                .iter()
+                .chain(JVM_SDK)
+                .any(|p| module.starts_with(p));
+        }
+    }
+    RUST_LIB_PREFIXES.iter().any(|p| function.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn run(frames: Value, platform: &str) -> Vec<(bool, bool)> {
+        let list: Vec<_> = frames
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .collect();
+        let mut parsed: Vec<Frame> = list
+            .into_iter()
+            .map(|f| Frame::parse(f, platform))
+            .collect();
+        apply_builtin_rules(&mut parsed);
+        parsed.iter().map(|f| (f.in_app, f.group)).collect()
+    }
+
+    #[test]
+    fn library_paths_override_sdk() {
+        let r = run(
+            json!([
+                {"abs_path": "/usr/lib/python3/site-packages/django/core.py", "in_app": true},
+                {"abs_path": "/home/u/go/pkg/mod/github.com/lib/pq@v1.10.9/conn.go", "in_app": true},
+                {"abs_path": "/app/main.py", "in_app": true},
+                {"abs_path": "/app/util.py"}
+            ]),
+            "python",
+        );
+        assert_eq!(
+            r,
+            [(false, true), (false, true), (true, true), (false, true)]
+        );
+    }
+
+    #[test]
+    fn sdk_flag_wins_for_module_rules() {
+        let r = run(
+            json!([
+                {"module": "org.springframework.web.Servlet", "function": "service"},
+                {"module": "org.springframework.samples.App", "function": "run", "in_app": true},
+                {"module": "io.sentry.SentryClient", "function": "capture", "in_app": true}
+            ]),
+            "java",
+        );
+        assert_eq!(r, [(false, true), (true, true), (true, false)]);
+    }
+
+    #[test]
+    fn rust_panic_machinery_and_after() {
+        let r = run(
+            json!([
+                {"function": "myapp::main", "in_app": true},
+                {"function": "std::panicking::begin_panic"},
+                {"function": "sentry_panic::panic_handler", "in_app": true}
+            ]),
+            "native",
+        );
+        assert_eq!(r, [(true, true), (false, false), (false, false)]);
+    }
+
+    #[test]
+    fn node_internals() {
+        let r = run(
+            json!([
+                {"filename": "node:internal/modules/cjs/loader", "function": "Module._compile", "in_app": false},
+                {"filename": "/app/x.js", "function": "f", "in_app": true}
+            ]),
+            "node",
+        );
+        assert_eq!(r, [(false, false), (true, true)]);
+    }
+}

@@ -1,0 +1,522 @@
+//! Server-side data scrubbing: secrets and card numbers are replaced by `[Filtered]` before
+//! anything else reads an event.
+//!
+//! Where: frame `vars`, `extra`, `contexts`, `request` (headers, cookies, `data`,
+//! `query_string`, `url`, `env`), breadcrumb `data` and `message`, and `user.data`. Tags,
+//! exception values and messages are not scrubbed.
+//!
+//! What:
+//! * the value of any key whose lower-cased name (with `-` and spaces read as `_`) contains
+//!   one of [`SENSITIVE_KEYS`] or a configured extra key, at any depth, and the value of any
+//!   `[name, value]` pair whose name does;
+//! * `name=value` inside strings (query strings, URLs, cookie headers, form bodies, log lines)
+//!   when `name` is sensitive: only the value is replaced (`?password=[Filtered]&page=2`);
+//! * card numbers: 13–19 digits, optionally grouped by spaces or dashes, starting with 2–6
+//!   (the issuer ranges in use) and passing the Luhn check. Only the number is replaced, the
+//!   rest of the string is kept (`'[Filtered]'` for a Python repr of a card number).
+//!
+//! Nesting deeper than [`MAX_DEPTH`] is replaced by `[Filtered]` rather than walked.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+/// The replacement for scrubbed values.
+pub const FILTERED: &str = "[Filtered]";
+
+/// Substrings of key names whose values are always scrubbed.
+pub const SENSITIVE_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "auth",
+    "credentials",
+    "cookie",
+    "session",
+    "csrf",
+    "xsrf",
+    "private_key",
+    "credit_card",
+    "creditcard",
+    "card_number",
+    "cardnumber",
+];
+
+/// Deepest nesting walked; anything below is filtered whole.
+pub const MAX_DEPTH: usize = 64;
+
+/// What to scrub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScrubConfig {
+    /// Scrub at all (default `true`).
+    pub enabled: bool,
+    /// More key substrings to treat as sensitive, e.g. `["iban", "ssn"]` (case-insensitive).
+    pub extra_keys: Vec<String>,
+}
+
+impl Default for ScrubConfig {
+    fn default() -> Self {
+        ScrubConfig { enabled: true, extra_keys: Vec::new() }
+    }
+}
+
+impl ScrubConfig {
+    /// Whether values under this key name are scrubbed.
+    pub fn is_sensitive_key(&self, key: &str) -> bool {
+        let key = normalize_key(key);
+        SENSITIVE_KEYS.iter().any(|s| key.contains(s))
+            || self
+                .extra_keys
+                .iter()
+                .map(|k| normalize_key(k))
+                .any(|k| !k.is_empty() && key.contains(&k))
+    }
+}
+
+fn normalize_key(key: &str) -> String {
+    key.trim()
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Scrubs an event in place (any shape: canonical or as an SDK sent it).
+///
+/// ```
+/// use faultline_protocol::scrub::{scrub_event, ScrubConfig};
+/// let mut event = serde_json::json!({
+///     "extra": {"db_password": "hunter2", "card": "4111 1111 1111 1111"},
+///     "request": {"url": "https://shop.example/login?user=ada&token=abc"},
+/// });
+/// scrub_event(&mut event, &ScrubConfig::default());
+/// assert_eq!(event["extra"]["db_password"], "[Filtered]");
+/// assert_eq!(event["extra"]["card"], "[Filtered]");
+/// assert_eq!(event["request"]["url"], "https://shop.example/login?user=ada&token=[Filtered]");
+/// ```
+pub fn scrub_event(event: &mut Value, config: &ScrubConfig) {
+    if !config.enabled {
+        return;
+    }
+    let Some(event) = event.as_object_mut() else { return };
+    let scrubber = Scrubber { config };
+    for (key, value) in event.iter_mut() {
+        match key.as_str() {
+            "exception" | "threads" | "stacktrace" | "sentry.interfaces.Exception"
+            | "sentry.interfaces.Stacktrace" | "sentry.interfaces.Threads" => {
+                scrubber.frame_vars(value, 0);
+            }
+            "extra" | "contexts" | "sentry.interfaces.Contexts" => scrubber.value(value, 0),
+            "request" | "sentry.interfaces.Http" => scrubber.request(value),
+            "breadcrumbs" | "sentry.interfaces.Breadcrumbs" => scrubber.breadcrumbs(value, 0),
+            "user" | "sentry.interfaces.User" => {
+                if let Some(data) = value.get_mut("data") {
+                    scrubber.value(data, 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+struct Scrubber<'c> {
+    config: &'c ScrubConfig,
+}
+
+impl Scrubber<'_> {
+    /// Finds every `vars` object under exceptions/threads/stack traces, whatever the shape.
+    fn frame_vars(&self, value: &mut Value, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    if key == "vars" {
+                        self.value(child, depth + 1);
+                    } else {
+                        self.frame_vars(child, depth + 1);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.frame_vars(v, depth + 1)),
+            _ => {}
+        }
+    }
+
+    /// Scrubs a databag: sensitive keys and pairs, embedded `name=value`, card numbers.
+    fn value(&self, value: &mut Value, depth: usize) {
+        if depth > MAX_DEPTH {
+            *value = Value::String(FILTERED.into());
+            return;
+        }
+        match value {
+            Value::Object(map) => self.object(map, depth),
+            Value::Array(items) => {
+                if let [Value::String(name), item] = items.as_mut_slice() {
+                    if self.config.is_sensitive_key(name) {
+                        filter(item);
+                        return;
+                    }
+                }
+                items.iter_mut().for_each(|v| self.value(v, depth + 1));
+            }
+            Value::String(s) => {
+                if let Some(scrubbed) = self.text(s) {
+                    *s = scrubbed;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn object(&self, map: &mut Map<String, Value>, depth: usize) {
+        for (key, child) in map.iter_mut() {
+            if self.config.is_sensitive_key(key) {
+                filter(child);
+            } else {
+                self.value(child, depth + 1);
+            }
+        }
+    }
+
+    fn request(&self, request: &mut Value) {
+        let Some(request) = request.as_object_mut() else { return };
+        for (key, value) in request.iter_mut() {
+            match key.as_str() {
+                // Strings here are `a=b&c=d`, `a=b; c=d` or URLs: `text` handles all three;
+                // maps and pair lists go through `value`.
+                "headers" | "cookies" | "query_string" | "url" | "env" => self.value(value, 1),
+                "data" => self.body(value),
+                _ => {}
+            }
+        }
+    }
+
+    /// A request body: JSON text is parsed, scrubbed and re-serialized; other strings are
+    /// treated as form data or free text.
+    fn body(&self, body: &mut Value) {
+        if let Value::String(text) = body {
+            let trimmed = text.trim_start();
+            if trimmed.starts_with('{') || trimmed.starts_with('[') {
+                if let Ok(mut parsed) = serde_json::from_str::<Value>(text) {
+                    self.value(&mut parsed, 1);
+                    if let Ok(serialized) = serde_json::to_string(&parsed) {
+                        *text = serialized;
+                        return;
+                    }
+                }
+            }
+        }
+        self.value(body, 1);
+    }
+
+    fn breadcrumbs(&self, value: &mut Value, depth: usize) {
+        if depth > 2 {
+            return;
+        }
+        match value {
+            Value::Array(items) => items.iter_mut().for_each(|v| self.breadcrumbs(v, depth + 1)),
+            Value::Object(map) if map.contains_key("values") => {
+                if let Some(values) = map.get_mut("values") {
+                    self.breadcrumbs(values, depth + 1);
+                }
+            }
+            Value::Object(crumb) => {
+                if let Some(data) = crumb.get_mut("data") {
+                    self.value(data, 1);
+                }
+                if let Some(Value::String(message)) = crumb.get_mut("message") {
+                    if let Some(scrubbed) = self.text(message) {
+                        *message = scrubbed;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Scrubs a string; `None` when nothing changed.
+    fn text(&self, s: &str) -> Option<String> {
+        let carded = scrub_card_numbers(s);
+        let current = carded.as_deref().unwrap_or(s);
+        self.pairs_in_text(current).or(carded)
+    }
+
+    /// Replaces the value of every sensitive `name=value` inside a string.
+    fn pairs_in_text(&self, s: &str) -> Option<String> {
+        if !s.contains('=') {
+            return None;
+        }
+        let bytes = s.as_bytes();
+        let mut out = String::new();
+        let mut copied = 0;
+        let mut pos = 0;
+        while let Some(eq) = bytes.get(pos..).and_then(|b| b.iter().position(|&c| c == b'=')) {
+            let eq = pos + eq;
+            let before = bytes.get(..eq).unwrap_or_default();
+            let key_start = before.iter().rposition(|&c| !is_key_byte(c)).map_or(0, |i| i + 1);
+            let after = bytes.get(eq + 1..).unwrap_or_default();
+            let value_end = eq + 1 + after.iter().position(|&c| is_value_end(c)).unwrap_or(after.len());
+            let key = s.get(key_start..eq).unwrap_or_default();
+            let value = s.get(eq + 1..value_end).unwrap_or_default();
+            if !key.is_empty() && !value.is_empty() && value != FILTERED && self.config.is_sensitive_key(key) {
+                out.push_str(s.get(copied..=eq).unwrap_or_default());
+                out.push_str(FILTERED);
+                copied = value_end;
+            }
+            pos = value_end.max(eq + 1);
+        }
+        if copied == 0 {
+            return None;
+        }
+        out.push_str(s.get(copied..).unwrap_or_default());
+        Some(out)
+    }
+}
+
+fn filter(value: &mut Value) {
+    if !value.is_null() {
+        *value = Value::String(FILTERED.into());
+    }
+}
+
+fn is_key_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+}
+
+fn is_value_end(c: u8) -> bool {
+    c.is_ascii_whitespace() || matches!(c, b'&' | b';' | b',' | b'#' | b'\'' | b'"' | b'<' | b'>')
+}
+
+/// Replaces card numbers inside a string; `None` when there are none.
+pub fn scrub_card_numbers(s: &str) -> Option<String> {
+    if s.bytes().filter(u8::is_ascii_digit).count() < 13 {
+        return None;
+    }
+    static CARD: OnceLock<Option<Regex>> = OnceLock::new();
+    let re = CARD.get_or_init(|| Regex::new(r"\b[2-6](?:[ -]?[0-9]){12,18}\b").ok()).as_ref()?;
+    let mut changed = false;
+    let out = re.replace_all(s, |caps: &regex::Captures<'_>| {
+        let candidate = caps.get(0).map_or("", |m| m.as_str());
+        if is_card_number(candidate) {
+            changed = true;
+            FILTERED.to_string()
+        } else {
+            candidate.to_string()
+        }
+    });
+    changed.then(|| out.into_owned())
+}
+
+/// 13–19 digits (spaces and dashes ignored) passing the Luhn check.
+pub fn is_card_number(candidate: &str) -> bool {
+    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| match (i % 2 == 1, d * 2) {
+            (true, doubled) if doubled > 9 => doubled - 9,
+            (true, doubled) => doubled,
+            (false, _) => d,
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scrub(mut event: Value) -> Value {
+        scrub_event(&mut event, &ScrubConfig::default());
+        event
+    }
+
+    #[test]
+    fn sensitive_key_matching() {
+        let config = ScrubConfig { enabled: true, extra_keys: vec!["IBAN".into()] };
+        for key in [
+            "password", "DB_PASSWORD", "passwd", "pwd", "client_secret", "access_token", "api_key",
+            "X-Api-Key", "apikey", "Authorization", "credentials", "Cookie", "Set-Cookie",
+            "sessionid", "csrftoken", "X-XSRF-TOKEN", "private_key", "private-key", "credit_card",
+            "creditCard", "card_number", "iban_number",
+        ] {
+            assert!(config.is_sensitive_key(key), "{key}");
+        }
+        for key in ["username", "email", "card", "amount", "items", "Content-Type"] {
+            assert!(!config.is_sensitive_key(key), "{key}");
+        }
+        assert!(!ScrubConfig::default().is_sensitive_key("iban"));
+    }
+
+    #[test]
+    fn frame_vars_in_every_shape() {
+        let frames = json!([{"function": "f", "vars": {"password": "'hunter2'", "user": "'ada'",
+            "nested": {"api_token": "x", "ok": [1, 2]}, "pair": ["secret", "s3"]}}]);
+        let expected = json!({"password": "[Filtered]", "user": "'ada'",
+            "nested": {"api_token": "[Filtered]", "ok": [1, 2]}, "pair": ["secret", "[Filtered]"]});
+        let shapes = [
+            json!({"exception": {"values": [{"type": "E", "stacktrace": {"frames": frames.clone()}}]}}),
+            json!({"exception": [{"type": "E", "stacktrace": {"frames": frames.clone()}}]}),
+            json!({"exception": {"type": "E", "stacktrace": {"frames": frames.clone()}}}),
+            json!({"threads": {"values": [{"stacktrace": {"frames": frames.clone()}}]}}),
+            json!({"stacktrace": {"frames": frames.clone()}}),
+            json!({"sentry.interfaces.Exception": {"values": [{"stacktrace": {"frames": frames.clone()}}]}}),
+        ];
+        for event in shapes {
+            let out = scrub(event);
+            let text = out.to_string();
+            assert!(!text.contains("hunter2") && !text.contains("s3\""), "{text}");
+            let vars = find_vars(&out).unwrap_or_else(|| panic!("no vars in {text}"));
+            assert_eq!(vars, &expected);
+        }
+    }
+
+    fn find_vars(value: &Value) -> Option<&Value> {
+        match value {
+            Value::Object(map) => map.get("vars").or_else(|| map.values().find_map(find_vars)),
+            Value::Array(items) => items.iter().find_map(find_vars),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn extra_contexts_and_user_data() {
+        let out = scrub(json!({
+            "extra": {"Session-Id": "abc", "list": [{"token": 1}], "note": "fine", "n": null, "password": null},
+            "contexts": {"app": {"auth_header": "Bearer x", "name": "shop"}},
+            "user": {"id": "7", "data": {"card_number": "4111111111111111", "plan": "pro"}},
+            "tags": {"password": "kept-in-tags"},
+        }));
+        assert_eq!(out["extra"], json!({"Session-Id": "[Filtered]", "list": [{"token": "[Filtered]"}], "note": "fine", "n": null, "password": null}));
+        assert_eq!(out["contexts"]["app"], json!({"auth_header": "[Filtered]", "name": "shop"}));
+        assert_eq!(out["user"], json!({"id": "7", "data": {"card_number": "[Filtered]", "plan": "pro"}}));
+        assert_eq!(out["tags"]["password"], json!("kept-in-tags"), "tags are not scrubbed");
+    }
+
+    #[test]
+    fn request_parts() {
+        let out = scrub(json!({"request": {
+            "url": "https://shop.example/login?user=ada&password=hunter2&page=2#frag",
+            "headers": [["Authorization", "Bearer abc"], ["Cookie", "sessionid=1"], ["X-Api-Key", "k"],
+                        ["Accept", "text/html"], ["Referer", "https://x.example/?api_key=zzz"]],
+            "cookies": "sessionid=abc; theme=dark; csrftoken=def",
+            "query_string": "q=shoes&token=t0k",
+            "data": "username=ada&password=hunter2",
+            "env": {"REMOTE_ADDR": "10.0.0.1", "SECRET_KEY": "django"},
+            "method": "POST",
+        }}));
+        let req = &out["request"];
+        assert_eq!(req["url"], json!("https://shop.example/login?user=ada&password=[Filtered]&page=2#frag"));
+        assert_eq!(req["headers"], json!([["Authorization", "[Filtered]"], ["Cookie", "[Filtered]"], ["X-Api-Key", "[Filtered]"],
+            ["Accept", "text/html"], ["Referer", "https://x.example/?api_key=[Filtered]"]]));
+        assert_eq!(req["cookies"], json!("sessionid=[Filtered]; theme=dark; csrftoken=[Filtered]"));
+        assert_eq!(req["query_string"], json!("q=shoes&token=[Filtered]"));
+        assert_eq!(req["data"], json!("username=ada&password=[Filtered]"));
+        assert_eq!(req["env"], json!({"REMOTE_ADDR": "10.0.0.1", "SECRET_KEY": "[Filtered]"}));
+
+        let out = scrub(json!({"request": {
+            "headers": {"authorization": "x", "accept": "y"},
+            "cookies": {"session": "s", "theme": "t"},
+            "query_string": [["password", "p"], ["q", "1"]],
+            "data": {"card": {"number": "5555 5555 5555 4444"}, "pwd": "x"},
+        }}));
+        let req = &out["request"];
+        assert_eq!(req["headers"], json!({"authorization": "[Filtered]", "accept": "y"}));
+        assert_eq!(req["cookies"], json!({"session": "[Filtered]", "theme": "t"}));
+        assert_eq!(req["query_string"], json!([["password", "[Filtered]"], ["q", "1"]]));
+        assert_eq!(req["data"], json!({"card": {"number": "[Filtered]"}, "pwd": "[Filtered]"}));
+
+        let out = scrub(json!({"request": {"data": "{\"login\":\"ada\",\"password\":\"x\"}"}}));
+        assert_eq!(out["request"]["data"], json!("{\"login\":\"ada\",\"password\":\"[Filtered]\"}"));
+    }
+
+    #[test]
+    fn breadcrumbs_data_and_messages() {
+        for crumbs in [
+            json!({"values": [{"message": "GET /api?access_token=abc", "data": {"url": "/x?password=1", "authorization": "y"}}]}),
+            json!([{"message": "GET /api?access_token=abc", "data": {"url": "/x?password=1", "authorization": "y"}}]),
+        ] {
+            let out = scrub(json!({"breadcrumbs": crumbs}));
+            let text = out.to_string();
+            assert!(text.contains("GET /api?access_token=[Filtered]"), "{text}");
+            assert!(text.contains("/x?password=[Filtered]"), "{text}");
+            assert!(text.contains("\"authorization\":\"[Filtered]\""), "{text}");
+        }
+        let out = scrub(json!({"breadcrumbs": [{"message": "charged 4111-1111-1111-1111 ok"}]}));
+        assert_eq!(out["breadcrumbs"][0]["message"], json!("charged [Filtered] ok"));
+    }
+
+    #[test]
+    fn card_numbers() {
+        assert!(is_card_number("4111111111111111"));
+        assert!(is_card_number("4111 1111 1111 1111"));
+        assert!(is_card_number("5555-5555-5555-4444"));
+        assert!(is_card_number("378282246310005"));
+        assert!(!is_card_number("4111111111111112"));
+        assert!(!is_card_number("411111111111"));
+        assert_eq!(scrub_card_numbers("'4111111111111111'").as_deref(), Some("'[Filtered]'"));
+        assert_eq!(scrub_card_numbers("a 4111 1111 1111 1111 b 378282246310005").as_deref(), Some("a [Filtered] b [Filtered]"));
+        // Luhn-failing numbers, timestamps in ms and ids are left alone.
+        assert_eq!(scrub_card_numbers("order 4111111111111112"), None);
+        assert_eq!(scrub_card_numbers("ts 1700000000000"), None);
+        assert_eq!(scrub_card_numbers("short 4111"), None);
+        let out = scrub(json!({"extra": {"cc": "4111111111111111", "n": 4111111111111111u64}}));
+        assert_eq!(out["extra"], json!({"cc": "[Filtered]", "n": 4111111111111111u64}));
+    }
+
+    #[test]
+    fn disabled_config_changes_nothing() {
+        let event = json!({"extra": {"password": "x"}});
+        let mut out = event.clone();
+        scrub_event(&mut out, &ScrubConfig { enabled: false, extra_keys: vec![] });
+        assert_eq!(out, event);
+    }
+
+    #[test]
+    fn extra_keys_apply_everywhere() {
+        let config = ScrubConfig { enabled: true, extra_keys: vec!["ssn".into()] };
+        let mut event = json!({"extra": {"user_ssn": "123-45-6789"}, "request": {"url": "/x?ssn=1"}});
+        scrub_event(&mut event, &config);
+        assert_eq!(event["extra"]["user_ssn"], json!("[Filtered]"));
+        assert_eq!(event["request"]["url"], json!("/x?ssn=[Filtered]"));
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_off() {
+        let mut deep = json!("password=leaf");
+        for _ in 0..1000 {
+            deep = json!({"k": deep});
+        }
+        let mut event = json!({"extra": {"deep": deep}});
+        scrub_event(&mut event, &ScrubConfig::default());
+        let mut cursor = &event["extra"]["deep"];
+        let mut depth = 0;
+        while let Some(next) = cursor.get("k") {
+            cursor = next;
+            depth += 1;
+        }
+        assert_eq!(cursor, &json!(FILTERED));
+        assert!(depth <= MAX_DEPTH, "{depth}");
+    }
+
+    #[test]
+    fn non_object_events_are_ignored() {
+        let mut v = json!([1, 2]);
+        scrub_event(&mut v, &ScrubConfig::default());
+        assert_eq!(v, json!([1, 2]));
+    }
+}

@@ -1,0 +1,210 @@
+//! Test support: boots a real Faultline server on 127.0.0.1 with a fresh data directory, and a
+//! small blocking HTTP client for its API.
+//!
+//! ```no_run
+//! let server = faultline_testkit::TestServer::start();
+//! let issues = server.api_get("/api/0/projects/default/default/issues/?query=");
+//! assert!(issues.is_array());
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use faultline_server::ServerConfig;
+use faultline_store::{sqlite::SqliteStore, Store};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// A running server and what a test needs to talk to it.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// DSN of the default project.
+    pub dsn: String,
+    /// Public key of the default project's DSN.
+    pub key: String,
+    /// Id of the default project.
+    pub project_id: i64,
+    /// An API token with every scope.
+    pub token: String,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The store, for direct checks.
+    pub store: Arc<dyn Store>,
+    /// The runtime the server runs on.
+    pub runtime: Arc<tokio::runtime::Runtime>,
+    http: reqwest::blocking::Client,
+    stop: Option<oneshot::Sender<()>>,
+    done: Option<std::sync::mpsc::Receiver<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    /// Starts a server with default settings.
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts a server after letting the test adjust its settings.
+    pub fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut s = Self::start_in(dir.path().to_path_buf(), adjust);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts a server on an existing data directory (kept when the server stops).
+    pub fn start_in(data_dir: PathBuf, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        let runtime = Arc::new(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime"),
+        );
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data_dir).expect("open store"));
+        let (boot, token) = runtime.block_on(async {
+            let boot = store.bootstrap().await.expect("bootstrap");
+            let scopes: Vec<String> = faultline_store::ALL_SCOPES.iter().map(|s| s.to_string()).collect();
+            let (_, token) = store.create_token("tests", &scopes).await.expect("token");
+            (boot, token)
+        });
+        let listener = runtime
+            .block_on(faultline_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut config = ServerConfig::new(addr);
+        adjust(&mut config);
+        let url = format!("http://{addr}");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let st = store.clone();
+        runtime.spawn(async move {
+            let _ = faultline_server::serve(listener, st, config, async {
+                let _ = stopped.await;
+            })
+            .await;
+            let _ = done_tx.send(());
+        });
+        TestServer {
+            dsn: boot.key.dsn(&url),
+            key: boot.key.public_key.clone(),
+            project_id: boot.project.id.0,
+            url,
+            token,
+            data_dir,
+            store,
+            runtime,
+            http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+            stop: Some(stop),
+            done: Some(done),
+            _dir: None,
+        }
+    }
+
+    /// The envelope endpoint of the default project.
+    pub fn envelope_url(&self) -> String {
+        format!("{}/api/{}/envelope/", self.url, self.project_id)
+    }
+
+    /// The store endpoint of the default project.
+    pub fn store_url(&self) -> String {
+        format!("{}/api/{}/store/", self.url, self.project_id)
+    }
+
+    /// The `X-Sentry-Auth` header value for the default key.
+    pub fn auth_header(&self) -> String {
+        format!("Sentry sentry_version=7, sentry_client=faultline-tests/1.0, sentry_key={}", self.key)
+    }
+
+    /// A blocking HTTP client.
+    pub fn http(&self) -> &reqwest::blocking::Client {
+        &self.http
+    }
+
+    /// GET an API path with the token; panics unless 200; returns the JSON.
+    pub fn api_get(&self, path: &str) -> Value {
+        let r = self.api_get_raw(path);
+        let status = r.status();
+        let body = r.text().unwrap_or_default();
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body}"))
+    }
+
+    /// GET an API path with the token.
+    pub fn api_get_raw(&self, path: &str) -> reqwest::blocking::Response {
+        self.http
+            .get(format!("{}{}", self.url, path))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// PUT JSON to an API path with the token.
+    pub fn api_put(&self, path: &str, body: &Value) -> reqwest::blocking::Response {
+        self.http
+            .put(format!("{}{}", self.url, path))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .unwrap_or_else(|e| panic!("PUT {path}: {e}"))
+    }
+
+    /// Posts raw envelope bytes with the default key's auth header.
+    pub fn post_envelope(&self, body: impl Into<reqwest::blocking::Body>) -> reqwest::blocking::Response {
+        self.http
+            .post(self.envelope_url())
+            .header("X-Sentry-Auth", self.auth_header())
+            .body(body)
+            .send()
+            .expect("post envelope")
+    }
+
+    /// Issues of the default project matching `query`.
+    pub fn issues(&self, query: &str) -> Vec<Value> {
+        let q: String = query.bytes().map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        }).collect();
+        match self.api_get(&format!("/api/0/projects/default/default/issues/?query={q}")) {
+            Value::Array(a) => a,
+            other => panic!("issue list is not an array: {other}"),
+        }
+    }
+
+    /// Number of stored events.
+    pub fn stored_events(&self) -> u64 {
+        let store = self.store.clone();
+        self.runtime.block_on(async move { store.count_events().await.expect("count") })
+    }
+
+    /// Stops the server and waits until the writer has drained.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = done.recv_timeout(Duration::from_secs(30));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A minimal envelope with one event, for tests that do not care about the payload's shape.
+pub fn envelope_with_event(event: &Value) -> Vec<u8> {
+    let id = event.get("event_id").and_then(Value::as_str).unwrap_or("");
+    let payload = serde_json::to_vec(event).expect("json");
+    let mut out = Vec::new();
+    out.extend_from_slice(format!("{{\"event_id\":\"{id}\"}}\n").as_bytes());
+    out.extend_from_slice(format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).as_bytes());
+    out.extend_from_slice(&payload);
+    out.push(b'\n');
+    out
+}
