@@ -37,7 +37,7 @@ pub struct TestServer {
     pub runtime: Arc<tokio::runtime::Runtime>,
     http: reqwest::blocking::Client,
     stop: Option<oneshot::Sender<()>>,
-    done: Option<std::sync::mpsc::Receiver<()>>,
+    done: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -99,7 +99,7 @@ impl TestServer {
             runtime,
             http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
             stop: Some(stop),
-            done: Some(done),
+            done: std::sync::Mutex::new(Some(done)),
             _dir: None,
         }
     }
@@ -185,7 +185,7 @@ impl TestServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(done) = self.done.take() {
+        if let Some(done) = self.done.lock().ok().and_then(|mut d| d.take()) {
             let _ = done.recv_timeout(Duration::from_secs(30));
         }
     }

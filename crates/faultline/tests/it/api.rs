@@ -90,7 +90,7 @@ fn resolve_then_new_event_regresses_and_next_release_waits_for_a_newer_release()
     let r = s.api_put(&format!("/api/0/issues/{id}/"), &json!({"status": "resolved"}));
     assert_eq!(r.status(), 200);
     assert_eq!(s.api_get(&format!("/api/0/issues/{id}/"))["status"], "resolved");
-    assert!(s.issues("RuntimeError").is_empty(), "resolved issues leave the default (unresolved) list");
+    assert!(s.issues("is:unresolved RuntimeError").is_empty(), "resolved issues leave the unresolved list");
     send(&s, &python_event("RuntimeError", "boom", 20));
     let issue = s.api_get(&format!("/api/0/issues/{id}/"));
     assert_eq!(issue["status"], "unresolved");

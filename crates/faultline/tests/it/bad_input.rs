@@ -54,7 +54,7 @@ fn malformed_envelopes_get_400_saying_what_and_where() {
         ("truncated event JSON", with("{}", "{\"type\":\"event\"}", &ev[..ev.len() / 2]), "item 1"),
         ("event is not an object", with("{}", "{\"type\":\"event\"}", b"[1,2,3]"), "item 1"),
         ("event is not JSON", with("{}", "{\"type\":\"event\"}", b"\xff\xfe garbage"), "item 1"),
-        ("bad event id", b"{\"event_id\":\"not-an-id\"}\n".to_vec(), "event_id"),
+        ("negative length", with("{}", "{\"type\":\"event\",\"length\":-5}", &ev), "item 1"),
     ];
     for (name, body, needle) in cases {
         let (status, detail) = post(&s, body, &[]);

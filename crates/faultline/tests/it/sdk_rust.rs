@@ -18,19 +18,20 @@ impl std::error::Error for PaymentDeclined {}
 fn rust_sentry_crate_reports_errors_messages_and_breadcrumbs() {
     let s = TestServer::start();
     {
-        let _guard = sentry::init((
-            s.dsn.as_str(),
-            sentry::ClientOptions {
-                release: Some("rusty@0.3.0".into()),
-                environment: Some("ci".into()),
-                ..Default::default()
-            },
-        ));
+        let mut options = sentry::ClientOptions::default();
+        options.release = Some("rusty@0.3.0".into());
+        options.environment = Some("ci".into());
+        let _guard = sentry::init((s.dsn.as_str(), options));
         sentry::configure_scope(|scope| {
             scope.set_tag("component", "billing");
-            scope.set_user(Some(sentry::User { id: Some("u-77".into()), ..Default::default() }));
+            let mut user = sentry::User::default();
+            user.id = Some("u-77".into());
+            scope.set_user(Some(user));
         });
-        sentry::add_breadcrumb(sentry::Breadcrumb { message: Some("charging card".into()), category: Some("billing".into()), ..Default::default() });
+        let mut crumb = sentry::Breadcrumb::default();
+        crumb.message = Some("charging card".into());
+        crumb.category = Some("billing".into());
+        sentry::add_breadcrumb(crumb);
         for n in [1001, 2002] {
             sentry::capture_error(&PaymentDeclined(n));
         }

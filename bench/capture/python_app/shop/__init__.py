@@ -1,0 +1,1 @@
+"""A small shop backend used only to produce realistic Sentry events."""

@@ -1,0 +1,254 @@
+//! The timed phase: `concurrency` workers, each with one keep-alive HTTP/1.1 connection, sending
+//! pre-built bodies until the deadline (closed loop), or on a fixed schedule (`--rate`, open loop).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{HeaderValue, HOST, RETRY_AFTER};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::pool::Pool;
+use crate::target::Profile;
+
+/// Back-off applied after a 429/503 without a usable `Retry-After` (SDKs would wait 60 s; a
+/// benchmark run is too short for that).
+const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
+
+pub struct Plan {
+    pub addr: SocketAddr,
+    pub host: HeaderValue,
+    pub profiles: [Profile; 3],
+    pub pool: Pool,
+    pub concurrency: usize,
+    pub duration: Duration,
+    pub rate: Option<f64>,
+}
+
+/// What one worker saw; merged into the run's totals.
+pub struct Stats {
+    pub sent: u64,
+    /// Responses by status code (index = status; 0 unused).
+    pub statuses: Vec<u64>,
+    pub transport_errors: u64,
+    pub reconnects: u64,
+    pub backoffs: u64,
+    pub backoff_time: Duration,
+    /// Send → end of response body of the 200 responses, microseconds.
+    pub latency_us: Histogram<u64>,
+    /// Open loop only: how late each send was against its schedule, microseconds.
+    pub lag_us: Histogram<u64>,
+    pub first_send: Option<Instant>,
+    pub last_done: Option<Instant>,
+}
+
+impl Stats {
+    fn new() -> Stats {
+        let hist =
+            || Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds");
+        Stats {
+            sent: 0,
+            statuses: vec![0; 600],
+            transport_errors: 0,
+            reconnects: 0,
+            backoffs: 0,
+            backoff_time: Duration::ZERO,
+            latency_us: hist(),
+            lag_us: hist(),
+            first_send: None,
+            last_done: None,
+        }
+    }
+
+    fn merge(&mut self, o: Stats) {
+        self.sent += o.sent;
+        for (a, b) in self.statuses.iter_mut().zip(&o.statuses) {
+            *a += b;
+        }
+        self.transport_errors += o.transport_errors;
+        self.reconnects += o.reconnects;
+        self.backoffs += o.backoffs;
+        self.backoff_time += o.backoff_time;
+        let _ = self.latency_us.add(&o.latency_us);
+        let _ = self.lag_us.add(&o.lag_us);
+        self.first_send = min_opt(self.first_send, o.first_send);
+        self.last_done = self.last_done.max(o.last_done);
+    }
+
+    pub fn status(&self, code: u16) -> u64 {
+        self.statuses.get(usize::from(code)).copied().unwrap_or(0)
+    }
+}
+
+fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+pub struct Outcome {
+    pub stats: Stats,
+    pub pool_exhausted: bool,
+    pub started: Instant,
+    pub ended: Instant,
+}
+
+struct Shared {
+    plan: Plan,
+    next: AtomicUsize,
+    exhausted: AtomicBool,
+    start: Instant,
+    deadline: Instant,
+}
+
+pub async fn run(plan: Plan) -> Outcome {
+    let start = Instant::now();
+    let deadline = start + plan.duration;
+    let workers = plan.concurrency;
+    let shared = Arc::new(Shared {
+        plan,
+        next: AtomicUsize::new(0),
+        exhausted: AtomicBool::new(false),
+        start,
+        deadline,
+    });
+    let handles: Vec<_> = (0..workers)
+        .map(|_| tokio::spawn(worker(shared.clone())))
+        .collect();
+    let mut stats = Stats::new();
+    for h in handles {
+        if let Ok(s) = h.await {
+            stats.merge(s);
+        }
+    }
+    Outcome {
+        stats,
+        pool_exhausted: shared.exhausted.load(Ordering::Relaxed),
+        started: start,
+        ended: Instant::now(),
+    }
+}
+
+async fn connect(addr: SocketAddr) -> Option<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(addr).await.ok()?;
+    let _ = stream.set_nodelay(true);
+    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.ok()?;
+    tokio::spawn(conn);
+    Some(sender)
+}
+
+async fn worker(shared: Arc<Shared>) -> Stats {
+    let plan = &shared.plan;
+    let mut stats = Stats::new();
+    let mut conn: Option<SendRequest<Full<Bytes>>> = None;
+    loop {
+        if Instant::now() >= shared.deadline {
+            break;
+        }
+        let i = shared.next.fetch_add(1, Ordering::Relaxed);
+        let Some(body) = plan.pool.bodies.get(i) else {
+            shared.exhausted.store(true, Ordering::Relaxed);
+            break;
+        };
+        if let Some(rate) = plan.rate {
+            let due = shared.start + Duration::from_secs_f64(i as f64 / rate);
+            if due >= shared.deadline {
+                break;
+            }
+            tokio::time::sleep_until(due.into()).await;
+            let lag = Instant::now().saturating_duration_since(due);
+            let _ = stats.lag_us.record(lag.as_micros().max(1) as u64);
+        }
+
+        // (Re)connect; a dead keep-alive connection shows up as a failed `ready`.
+        let mut reusable = None;
+        if let Some(mut s) = conn.take() {
+            if s.ready().await.is_ok() {
+                reusable = Some(s);
+            } else {
+                stats.reconnects += 1;
+            }
+        }
+        let mut sender = match reusable {
+            Some(s) => s,
+            None => match connect(plan.addr).await {
+                Some(s) => s,
+                None => {
+                    stats.transport_errors += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+
+        let profile = &plan.profiles[body.sdk.index()];
+        let mut req = Request::new(Full::new(body.bytes.clone()));
+        *req.method_mut() = Method::POST;
+        *req.uri_mut() = profile.uri.clone();
+        let headers = req.headers_mut();
+        headers.insert(HOST, plan.host.clone());
+        for (k, v) in &profile.headers {
+            headers.insert(k.clone(), v.clone());
+        }
+
+        let t0 = Instant::now();
+        stats.first_send.get_or_insert(t0);
+        stats.sent += 1;
+        let resp = match sender.send_request(req).await {
+            Ok(r) => r,
+            Err(_) => {
+                stats.transport_errors += 1;
+                stats.last_done = Some(Instant::now());
+                continue; // connection dropped; reconnect on the next turn
+            }
+        };
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64);
+        let mut body = resp.into_body();
+        let mut body_ok = true;
+        while let Some(frame) = body.frame().await {
+            if frame.is_err() {
+                body_ok = false;
+                break;
+            }
+        }
+        let done = Instant::now();
+        stats.last_done = Some(done);
+        if !body_ok {
+            stats.transport_errors += 1;
+            continue;
+        }
+        if let Some(slot) = stats.statuses.get_mut(usize::from(status)) {
+            *slot += 1;
+        }
+        if status == 200 {
+            let _ = stats
+                .latency_us
+                .record((done - t0).as_micros().max(1) as u64);
+        }
+        conn = Some(sender);
+
+        if status == 429 || status == 503 {
+            let wait = retry_after.unwrap_or(DEFAULT_BACKOFF);
+            let until = (done + wait).min(shared.deadline);
+            stats.backoffs += 1;
+            stats.backoff_time += until.saturating_duration_since(done);
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+    stats
+}
