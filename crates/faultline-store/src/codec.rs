@@ -6,8 +6,9 @@
 //! Compression runs on the ingest side (in parallel, off the single writer); the codec only keeps
 //! the trained dictionaries and the samples to train the next ones.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
@@ -41,10 +42,13 @@ impl Dictionary {
 }
 
 /// Compresses and decompresses payloads; keeps dictionaries and training samples.
+///
+/// Dictionaries live for the rest of the process (one per project, trained once), which lets
+/// every thread keep a ready compression context for them instead of building one per event.
 #[derive(Default)]
 pub struct Codec {
-    current: RwLock<HashMap<ProjectId, Arc<Dictionary>>>,
-    by_id: RwLock<HashMap<i64, Arc<Dictionary>>>,
+    current: RwLock<HashMap<ProjectId, &'static Dictionary>>,
+    by_id: RwLock<HashMap<i64, &'static Dictionary>>,
     samples: Mutex<HashMap<ProjectId, Vec<Vec<u8>>>>,
 }
 
@@ -60,9 +64,12 @@ pub struct Compressed {
 impl Codec {
     /// Registers a dictionary (loaded from the store or just trained).
     pub fn install(&self, project: ProjectId, dict: Dictionary, current: bool) {
-        let dict = Arc::new(dict);
+        if self.has_dict(dict.id) {
+            return;
+        }
+        let dict: &'static Dictionary = Box::leak(Box::new(dict));
         if let Ok(mut by_id) = self.by_id.write() {
-            by_id.insert(dict.id, dict.clone());
+            by_id.insert(dict.id, dict);
         }
         if current {
             if let Ok(mut cur) = self.current.write() {
@@ -79,12 +86,11 @@ impl Codec {
     /// Compresses one payload with the project's current dictionary, if it has one; otherwise
     /// keeps the payload as a training sample.
     pub fn compress(&self, project: ProjectId, raw: &[u8]) -> Result<Compressed> {
-        let dict = self.current.read().ok().and_then(|m| m.get(&project).cloned());
+        let dict = self.current.read().ok().and_then(|m| m.get(&project).copied());
         match dict {
             Some(dict) => {
-                let mut c = zstd::bulk::Compressor::with_prepared_dictionary(&dict.encoder)
+                let data = with_compressor(dict, |c| c.compress(raw))
                     .map_err(|e| StoreError::Database(format!("zstd: {e}")))?;
-                let data = c.compress(raw).map_err(|e| StoreError::Database(format!("zstd: {e}")))?;
                 Ok(Compressed { data, dict_id: Some(dict.id) })
             }
             None => {
@@ -125,7 +131,7 @@ impl Codec {
                     .by_id
                     .read()
                     .ok()
-                    .and_then(|m| m.get(&id).cloned())
+                    .and_then(|m| m.get(&id).copied())
                     .ok_or_else(|| StoreError::Corrupt(format!("dictionary {id} is missing")))?;
                 let mut d = zstd::bulk::Decompressor::with_prepared_dictionary(&dict.decoder)
                     .map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))?;
@@ -133,6 +139,28 @@ impl Codec {
             }
         }
     }
+}
+
+thread_local! {
+    /// This thread's compression context and the dictionary it is bound to.
+    static COMPRESSOR: RefCell<Option<(i64, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(None) };
+}
+
+fn with_compressor<T>(
+    dict: &'static Dictionary,
+    f: impl FnOnce(&mut zstd::bulk::Compressor<'static>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let reuse = matches!(&*slot, Some((id, _)) if *id == dict.id);
+        if !reuse {
+            *slot = Some((dict.id, zstd::bulk::Compressor::with_prepared_dictionary(&dict.encoder)?));
+        }
+        match slot.as_mut() {
+            Some((_, c)) => f(c),
+            None => Err(std::io::Error::other("no compressor")),
+        }
+    })
 }
 
 #[cfg(test)]
