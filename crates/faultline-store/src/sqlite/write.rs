@@ -356,14 +356,39 @@ fn write_side_tables(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
         let e = agents.entry(a).or_insert(*t);
         *e = e.max(*t);
     }
+    // Hosted sightings first, so a host-less one (sessions carry no host) can find their rows.
+    let mut agents: Vec<_> = agents.into_iter().collect();
+    agents.sort_by_key(|(a, _)| a.server_name.is_empty());
     for (a, t) in agents {
+        let p = params![a.project_id.0, a.environment, a.server_name, a.sdk_name, a.sdk_version, a.release, t];
+        if a.server_name.is_empty() {
+            // The same SDK instance seen without its host name: refresh the rows that know it.
+            let refreshed = tx
+                .prepare_cached(
+                    "UPDATE agents SET last_seen = MAX(last_seen, ?7)
+                     WHERE project_id = ?1 AND environment = ?2 AND ?3 = '' AND sdk_name = ?4
+                       AND sdk_version = ?5 AND release = ?6",
+                )?
+                .execute(p)?;
+            if refreshed > 0 {
+                continue;
+            }
+        }
         tx.prepare_cached(
             "INSERT INTO agents (project_id, environment, server_name, sdk_name, sdk_version, release,
                first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
              ON CONFLICT (project_id, environment, server_name, sdk_name, sdk_version, release)
              DO UPDATE SET last_seen = MAX(agents.last_seen, excluded.last_seen)",
         )?
-        .execute(params![a.project_id.0, a.environment, a.server_name, a.sdk_name, a.sdk_version, a.release, t])?;
+        .execute(p)?;
+        if !a.server_name.is_empty() {
+            // A host-less placeholder of this instance is superseded by the named row.
+            tx.prepare_cached(
+                "DELETE FROM agents WHERE project_id = ?1 AND environment = ?2 AND server_name = ''
+                   AND sdk_name = ?3 AND sdk_version = ?4 AND release = ?5",
+            )?
+            .execute(params![a.project_id.0, a.environment, a.sdk_name, a.sdk_version, a.release])?;
+        }
     }
     for s in &batch.sessions {
         tx.prepare_cached(

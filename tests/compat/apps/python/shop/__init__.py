@@ -1,0 +1,1 @@
+"""A tiny shop: the application code whose errors the compatibility tests report."""
