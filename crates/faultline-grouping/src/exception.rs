@@ -10,7 +10,7 @@ use crate::component::Component;
 use crate::event::{exceptions, str_field};
 use crate::frame::Frame;
 use crate::parameterize::normalize_message;
-use crate::stacktrace::{parse_frames, prefer_stacktrace_variants, stacktrace_component, Variant};
+use crate::stacktrace::{parse_frames, prefer_stacktrace_variants, stacktrace_components, Variant};
 use crate::GroupingConfig;
 
 /// One exception as read from the event.
@@ -75,12 +75,12 @@ impl<'a> Exception<'a> {
         ))
     }
 
-    /// The `exception` component of one variant.
-    pub(crate) fn component(&self, variant: Variant) -> Component {
-        let stacktrace = self
+    /// The `exception` components of the app and system variants.
+    pub(crate) fn components(&self) -> [Component; 2] {
+        let stacktraces = self
             .frames
             .as_ref()
-            .map(|frames| stacktrace_component(frames, variant));
+            .map(|frames| stacktrace_components(frames));
         let mut ty = match self.ty {
             Some(t) => Component::leaf("type", t),
             None => Component::empty("type"),
@@ -100,18 +100,25 @@ impl<'a> Exception<'a> {
                 }
             }
         }
-        if value.contributes && stacktrace.as_ref().is_some_and(|s| s.contributes) {
-            value.ignore("ignored because stacktrace takes precedence");
-        }
         if value.contributes && ns_error.as_ref().is_some_and(|n| n.contributes) {
             value.ignore("ignored because ns-error info takes precedence");
         }
-        let mut children = Vec::with_capacity(4);
-        children.extend(stacktrace);
-        children.push(ty);
-        children.extend(ns_error);
-        children.push(value);
-        Component::node("exception", children)
+        let build = |stacktrace: Option<Component>| {
+            let mut value = value.clone();
+            if value.contributes && stacktrace.as_ref().is_some_and(|s| s.contributes) {
+                value.ignore("ignored because stacktrace takes precedence");
+            }
+            let mut children = Vec::with_capacity(4);
+            children.extend(stacktrace);
+            children.push(ty.clone());
+            children.extend(ns_error.clone());
+            children.push(value);
+            Component::node("exception", children)
+        };
+        match stacktraces {
+            Some([app, system]) => [build(Some(app)), build(Some(system))],
+            None => [build(None), build(None)],
+        }
     }
 }
 
@@ -241,13 +248,19 @@ pub(crate) fn parse_all<'a>(
 /// Index of the main exception for titles: the one chosen by the exception-group filter, else
 /// the last (newest) one.
 pub(crate) fn main_exception_index(excs: &[Exception<'_>]) -> Option<usize> {
+    let last = excs.len().checked_sub(1);
+    // The filter needs ids on every exception; skip hashing when it cannot apply.
+    if excs.len() < 2 || excs.iter().any(|e| e.exception_id.is_none()) {
+        return last;
+    }
     let keys: Vec<String> = excs
         .iter()
-        .map(|e| e.component(Variant::System).hash().unwrap_or_default())
+        .map(|e| {
+            let [_, system] = e.components();
+            system.hash().unwrap_or_default()
+        })
         .collect();
-    filter_exception_groups(excs, &keys)
-        .main
-        .or(excs.len().checked_sub(1))
+    filter_exception_groups(excs, &keys).main.or(last)
 }
 
 /// The `chained-exception` strategy: `app` and `system` variants.
@@ -255,10 +268,7 @@ pub(crate) fn chained_exception_variants(excs: &[Exception<'_>]) -> Vec<(&'stati
     if excs.is_empty() {
         return Vec::new();
     }
-    let per_exception: Vec<[Component; 2]> = excs
-        .iter()
-        .map(|e| [e.component(Variant::App), e.component(Variant::System)])
-        .collect();
+    let per_exception: Vec<[Component; 2]> = excs.iter().map(Exception::components).collect();
     let keys: Vec<String> = per_exception
         .iter()
         .map(|[_, system]| system.hash().unwrap_or_default())
@@ -272,7 +282,12 @@ pub(crate) fn chained_exception_variants(excs: &[Exception<'_>]) -> Vec<(&'stati
             let mut comps: Vec<Component> = filtered
                 .indices
                 .iter()
-                .filter_map(|&i| per_exception.get(i).map(|pair| pair[slot].clone()))
+                .filter_map(|&i| {
+                    per_exception
+                        .get(i)
+                        .and_then(|pair| pair.get(slot))
+                        .cloned()
+                })
                 .collect();
             let component = if comps.len() == 1 {
                 comps.remove(0)

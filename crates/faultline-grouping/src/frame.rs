@@ -251,7 +251,7 @@ fn context_line_component(frame: &Frame<'_>) -> Component {
         c.ignore("discarded because line too long");
     } else if frame.family() == Family::JavaScript
         && frame.function.is_none()
-        && frame.has_url_origin()
+        && (frame.has_url_origin() || frame.abs_path.is_some_and(|p| p.starts_with("file:")))
     {
         c.ignore("discarded because from URL origin");
     }

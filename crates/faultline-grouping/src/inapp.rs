@@ -2,18 +2,25 @@
 //! never take part in grouping (`-group`).
 //!
 //! Precedence, highest first:
-//! 1. `-group` rules always apply (SDK frames such as `io.sentry.*`, Node internals, Rust panic
-//!    machinery and everything after it toward the crash, JS helper libraries). They remove a
-//!    frame from both variants; they do not depend on `in_app`.
+//! 1. `-group` rules always apply, whatever `in_app` says: the Sentry SDKs' own frames
+//!    (`io.sentry.*`, the Rust `sentry*` crates), Node internals (`node:*`, `internal/*`, the event
+//!    loop and module loader), JS helper libraries (`@babel/`, `core-js/`,
+//!    `regenerator-runtime/`, `tslib/`), and the Rust panic machinery together with every frame
+//!    after it toward the crash. Such frames contribute to neither variant (and are out of app).
 //! 2. Path rules (`**/site-packages/**`, `**/dist-packages/**`, `**/node_modules/**`,
-//!    `**/vendor/**`, `**/go/pkg/mod/**`, CDN URLs) mark a frame out of app **even when the SDK
-//!    said `in_app: true`**: a file inside a package manager's directory is library code, and
-//!    some SDKs (older Go SDKs, browser bundles) flag such frames in-app.
+//!    `**/vendor/**`, `**/go/pkg/mod/**`, unpkg/cdnjs/jsdelivr URLs) mark a frame out of app
+//!    **even when the SDK said `in_app: true`**: a file inside a package manager's directory is
+//!    library code, and some SDKs flag such frames in-app (sentry-go marks `go/pkg/mod` frames
+//!    in-app; the browser SDK marks every http(s) frame in-app).
 //! 3. Otherwise the SDK's explicit `in_app` (true or false) wins.
-//! 4. When the SDK left `in_app` unset, module/function rules (JVM framework packages, Rust
-//!    `std`/`core`/`alloc`, Node internals) mark the frame out of app; a frame that no rule
-//!    matches stays unset, and unset counts as **not** in-app for the app variant.
+//! 4. When the SDK left `in_app` unset, module/function rules (JVM framework packages such as
+//!    `org.springframework.*`, `org.apache.*`, `java.*`, `sun.*`, `kotlin.*`; Rust `std::`,
+//!    `core::`, `alloc::`) mark the frame out of app. A frame that no rule matches stays unset,
+//!    and unset counts as **not** in-app for the app variant.
 //!
+//! Difference from Sentry: Sentry lets its built-in module rules override an SDK's
+//! `in_app: true` too; we respect the SDK there, because JVM SDKs only set `true` from the
+//! project's explicit in-app package list (e.g. an app living under `org.springframework.samples`).
 //! No built-in rule ever promotes a frame into the app (`+app` is left to project rules).
 
 use crate::event::{is_jvm, Family};
@@ -138,11 +145,10 @@ pub(crate) fn apply_builtin_rules(frames: &mut [Frame<'_>]) {
         if no_group {
             frame.group = false;
         }
-        // Path rules and the panic machinery override the SDK; module/function rules only
-        // fill in a flag the SDK left unset.
-        let overrides_sdk = after_panic || path_is_library(frame);
-        let fills_unset =
-            frame.sdk_in_app.is_none() && (no_group || module_is_library(frame, function));
+        // `-group` rules and path rules override the SDK; module/function rules only fill in
+        // a flag the SDK left unset.
+        let overrides_sdk = no_group || path_is_library(frame);
+        let fills_unset = frame.sdk_in_app.is_none() && module_is_library(frame, function);
         if overrides_sdk || fills_unset {
             frame.in_app = false;
         }
@@ -265,7 +271,7 @@ mod tests {
             ]),
             "java",
         );
-        assert_eq!(r, [(false, true), (true, true), (true, false)]);
+        assert_eq!(r, [(false, true), (true, true), (false, false)]);
     }
 
     #[test]

@@ -60,6 +60,7 @@ mod inapp;
 mod metadata;
 mod normalize;
 mod parameterize;
+mod patterns;
 mod stacktrace;
 mod strategy;
 

@@ -110,7 +110,9 @@ pub fn issue_metadata(event: &Value) -> IssueMetadata {
     let platform = crate::event::platform(event);
     let excs: Vec<_> = parse_all(event, platform, &config)
         .into_iter()
-        .filter(|e| e.ty.is_some() || e.value.is_some())
+        .filter(|e| {
+            e.ty.is_some() || e.value.is_some() || e.frames.as_ref().is_some_and(|f| !f.is_empty())
+        })
         .collect();
     let main = main_exception_index(&excs).and_then(|i| excs.get(i));
     let frames = crash_frames(event, main.map(|e| e.raw));
@@ -271,6 +273,8 @@ mod tests {
         assert_eq!(m.title.chars().count(), 100);
         assert!(m.title.ends_with('…'));
         assert_eq!(issue_metadata(&json!({})).title, "<unlabeled event>");
+        let frames_only = json!({"exception": [{"stacktrace": {"frames": [{"function": "f"}]}}]});
+        assert_eq!(issue_metadata(&frames_only).title, "Error");
     }
 
     #[test]

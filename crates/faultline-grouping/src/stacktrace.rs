@@ -42,9 +42,10 @@ pub(crate) fn parse_frames<'a>(
     frames
 }
 
-/// The `stacktrace` component of one variant.
-pub(crate) fn stacktrace_component(frames: &[Frame<'_>], variant: Variant) -> Component {
-    let mut children = Vec::with_capacity(frames.len());
+/// The `stacktrace` components of the app and system variants. Frame components are built
+/// once; the app variant additionally drops frames that are not in-app.
+pub(crate) fn stacktrace_components(frames: &[Frame<'_>]) -> [Component; 2] {
+    let mut system = Vec::with_capacity(frames.len());
     let mut prev: Option<&Frame<'_>> = None;
     for frame in frames {
         let mut c = frame_component(frame);
@@ -53,13 +54,11 @@ pub(crate) fn stacktrace_component(frames: &[Frame<'_>], variant: Variant) -> Co
         }
         if !frame.group {
             c.ignore("ignored by a built-in stack trace rule");
-        } else if variant == Variant::App && !frame.in_app {
-            c.ignore("non app frame");
         }
-        children.push(c);
+        system.push(c);
         prev = Some(frame);
     }
-    if let ([frame], [only]) = (frames, children.as_mut_slice()) {
+    if let ([frame], [only]) = (frames, system.as_mut_slice()) {
         if only.contributes
             && frame.family() == Family::JavaScript
             && frame.function.is_none()
@@ -68,11 +67,32 @@ pub(crate) fn stacktrace_component(frames: &[Frame<'_>], variant: Variant) -> Co
             only.ignore("ignored single JavaScript frame without function");
         }
     }
-    let mut st = Component::node("stacktrace", children);
-    if !st.contributes && variant == Variant::App && !frames.is_empty() {
-        st.set_hint("none of the frames are in-app or contribute");
+    let app: Vec<Component> = system
+        .iter()
+        .zip(frames)
+        .map(|(c, frame)| {
+            let mut c = c.clone();
+            if frame.group && !frame.in_app {
+                c.ignore("non app frame");
+            }
+            c
+        })
+        .collect();
+    let mut app = Component::node("stacktrace", app);
+    if !app.contributes && !frames.is_empty() {
+        app.set_hint("none of the frames are in-app or contribute");
     }
-    st
+    [app, Component::node("stacktrace", system)]
+}
+
+/// The `stacktrace` component of one variant.
+#[cfg(test)]
+pub(crate) fn stacktrace_component(frames: &[Frame<'_>], variant: Variant) -> Component {
+    let [app, system] = stacktrace_components(frames);
+    match variant {
+        Variant::App => app,
+        Variant::System => system,
+    }
 }
 
 /// In a set of variants, when some contain a contributing stacktrace, the others stop
@@ -109,10 +129,8 @@ pub(crate) fn top_level_stacktrace_variants(
     config: &GroupingConfig,
 ) -> Vec<(&'static str, Component)> {
     let frames = parse_frames(Some(stacktrace), platform, config);
-    let mut out: Vec<(&'static str, Component)> = Variant::BOTH
-        .iter()
-        .map(|v| (v.name(), stacktrace_component(&frames, *v)))
-        .collect();
+    let [app, system] = stacktrace_components(&frames);
+    let mut out = vec![("app", app), ("system", system)];
     prefer_stacktrace_variants(&mut out);
     out
 }
@@ -149,15 +167,11 @@ pub(crate) fn threads_variants(
     let stacktrace = thread.get("stacktrace");
     let platform = str_field(thread, "platform").unwrap_or(platform);
     let frames = parse_frames(stacktrace, platform, config);
-    let mut out: Vec<(&'static str, Component)> = Variant::BOTH
-        .iter()
-        .map(|v| {
-            (
-                v.name(),
-                Component::node("threads", vec![stacktrace_component(&frames, *v)]),
-            )
-        })
-        .collect();
+    let [app, system] = stacktrace_components(&frames);
+    let mut out = vec![
+        ("app", Component::node("threads", vec![app])),
+        ("system", Component::node("threads", vec![system])),
+    ];
     prefer_stacktrace_variants(&mut out);
     out
 }

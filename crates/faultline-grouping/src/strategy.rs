@@ -37,10 +37,7 @@ fn message_variants(event: &Value) -> Vec<(&'static str, Component)> {
 }
 
 /// The contributing variants of the winning strategy, best first.
-pub(crate) fn default_variants(
-    event: &Value,
-    config: &GroupingConfig,
-) -> Vec<(&'static str, Component)> {
+fn default_variants(event: &Value, config: &GroupingConfig) -> Vec<(&'static str, Component)> {
     let platform = platform(event);
     let strategies: [&dyn Fn() -> Vec<(&'static str, Component)>; 4] = [
         &|| chained_exception_variants(&parse_all(event, platform, config)),
@@ -179,4 +176,101 @@ fn fallback_json(event: &Value) -> Value {
         "hint": "no exception, stacktrace or message to group by; grouped by level",
         "values": fallback_values(event),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn g(event: Value) -> Grouping {
+        group(&event, &GroupingConfig::default())
+    }
+
+    #[test]
+    fn exception_beats_threads_beats_stacktrace_beats_message() {
+        let frames = json!({"frames": [{"module": "app.jobs", "function": "run", "in_app": true}]});
+        let all = json!({
+            "exception": [{"type": "E", "value": "v", "stacktrace": frames}],
+            "threads": [{"id": 1, "current": true, "stacktrace": frames}],
+            "stacktrace": frames,
+            "message": "hello"
+        });
+        assert_eq!(g(all.clone()).components["id"], json!("exception"));
+        let mut no_exc = all.clone();
+        no_exc["exception"] = Value::Null;
+        assert_eq!(g(no_exc.clone()).components["id"], json!("threads"));
+        no_exc["threads"] = Value::Null;
+        assert_eq!(g(no_exc.clone()).components["id"], json!("stacktrace"));
+        no_exc["stacktrace"] = Value::Null;
+        let m = g(no_exc);
+        assert_eq!(
+            (m.variant.as_str(), m.components["id"].clone()),
+            ("default", json!("message"))
+        );
+    }
+
+    #[test]
+    fn exception_without_type_value_or_frames_falls_through_to_message() {
+        let e = g(json!({"exception": [{"mechanism": {"type": "generic"}}], "message": "boom 1"}));
+        assert_eq!(e.variant, "default");
+        assert_eq!(e.hashes, vec![hash_values(["boom <int>"])]);
+    }
+
+    #[test]
+    fn message_template_is_preferred_over_formatted() {
+        let a =
+            g(json!({"logentry": {"message": "user %s failed", "formatted": "user bob failed"}}));
+        let b =
+            g(json!({"logentry": {"message": "user %s failed", "formatted": "user eve failed"}}));
+        assert_eq!(a.hashes, b.hashes);
+        assert_eq!(a.hashes, vec![hash_values(["user %s failed"])]);
+    }
+
+    #[test]
+    fn app_and_system_hashes_are_distinct_and_ordered() {
+        let e = g(
+            json!({"platform": "python", "exception": [{"type": "E", "stacktrace": {"frames": [
+            {"module": "django.core", "function": "handle", "abs_path": "/venv/lib/python3.12/site-packages/django/core.py"},
+            {"module": "app.views", "function": "index", "in_app": true}]}}]}),
+        );
+        assert_eq!(e.variant, "app");
+        assert_eq!(
+            e.hashes,
+            vec![
+                hash_values(["app.views", "index", "E"]),
+                hash_values(["django.core", "handle", "app.views", "index", "E"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn fallback_and_hybrid_fallback() {
+        let f = g(json!({"level": "warning"}));
+        assert_eq!(f.variant, "fallback");
+        assert_eq!(f.hashes, vec![hash_values(["warning", NO_DATA])]);
+        let h = g(json!({"level": "warning", "fingerprint": ["{{ default }}", "x"]}));
+        assert_eq!(h.variant, "hybrid-fingerprint+fallback");
+        assert_eq!(h.hashes, vec![hash_values(["warning", NO_DATA, "x"])]);
+    }
+
+    #[test]
+    fn hybrid_salts_every_variant() {
+        let e = g(
+            json!({"fingerprint": ["{{ default }}", "t"], "exception": [{"type": "E", "stacktrace": {"frames": [
+            {"module": "lib", "function": "f"}, {"module": "app", "function": "g", "in_app": true}]}}]}),
+        );
+        assert_eq!(e.variant, "hybrid-fingerprint+app");
+        assert_eq!(
+            e.hashes,
+            vec![
+                hash_values(["app", "g", "E", "t"]),
+                hash_values(["lib", "f", "app", "g", "E", "t"]),
+            ]
+        );
+        assert_eq!(
+            e.components["values"][0]["values"],
+            json!(["{{ default }}", "t"])
+        );
+    }
 }
