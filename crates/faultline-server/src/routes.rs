@@ -48,8 +48,10 @@ pub fn router(state: AppState) -> Router {
 
     let api = Router::new()
         .route("/api/0/projects", get(api::projects::list))
-        .route("/api/0/projects/{org}/{project}", get(api::projects::detail))
+        .route("/api/0/projects/{org}/{project}", get(api::projects::detail).put(api::projects::update))
         .route("/api/0/projects/{org}/{project}/keys", get(api::projects::keys))
+        .route("/api/0/projects/{org}/{project}/keys/{key}", axum::routing::put(api::projects::update_key))
+        .route("/api/0/projects/{org}/{project}/events/{event_id}/attachments", get(api::projects::attachments))
         .route("/api/0/projects/{org}/{project}/issues", get(api::issues::list))
         .route("/api/0/projects/{org}/{project}/events/{event_id}", get(api::events::by_id))
         .route("/api/0/issues/{id}", get(api::issues::detail).put(api::issues::update))

@@ -143,6 +143,9 @@ pub trait Store: Send + Sync + 'static {
     /// Total number of stored events.
     async fn count_events(&self) -> Result<u64>;
 
+    /// Attachments stored with an event (metadata and bytes).
+    async fn event_attachments(&self, project: ProjectId, event_id: &str) -> Result<Vec<Attachment>>;
+
     // ----- agents, sessions, client reports -----
 
     /// Reporting SDK instances, most recently seen first.

@@ -348,3 +348,21 @@ pub struct DiscardHour {
     /// How many.
     pub quantity: i64,
 }
+
+/// An attachment stored with an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    /// Row id.
+    pub id: i64,
+    /// File name.
+    pub filename: String,
+    /// Content type, if the SDK gave one.
+    pub content_type: Option<String>,
+    /// `event.attachment`, `event.minidump`, … .
+    pub attachment_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// The bytes.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}

@@ -282,3 +282,21 @@ pub(super) fn discard_hours(c: &Connection, project: ProjectId) -> Result<Vec<Di
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+pub(super) fn attachments(c: &Connection, project: ProjectId, event_id: &[u8]) -> Result<Vec<Attachment>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, filename, content_type, attachment_type, size, data FROM attachments
+         WHERE project_id = ?1 AND event_id = ?2 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![project.0, event_id], |r| {
+        Ok(Attachment {
+            id: r.get(0)?,
+            filename: r.get(1)?,
+            content_type: r.get(2)?,
+            attachment_type: r.get(3)?,
+            size: r.get(4)?,
+            data: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -176,13 +176,9 @@ fn duplicate_event_ids_are_stored_once() {
 #[test]
 fn per_key_rate_limit_answers_429_with_sentry_headers() {
     let s = TestServer::start();
-    let store = s.store.clone();
-    s.runtime.block_on(async {
-        let key = store.key_by_public(&s.key).await.unwrap().unwrap();
-        store.set_key_rate_limit(key.id, Some((3, 60))).await.unwrap();
-    });
-    // The key cache may hold the key without a limit for a few seconds.
-    std::thread::sleep(std::time::Duration::from_millis(10_500));
+    let r = s.api_put(&format!("/api/0/projects/default/default/keys/{}/", s.key), &json!({"rateLimit": {"count": 3, "window": 60}}));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["rateLimit"], json!({"count": 3, "window": 60}));
     let mut statuses = Vec::new();
     let mut limited = None;
     for i in 0..5 {
@@ -230,4 +226,43 @@ fn saturated_writer_answers_429_with_retry_after_and_loses_nothing_accepted() {
     let accepted = accepted.into_inner().unwrap();
     assert_eq!(s.stored_events(), accepted.len() as u64, "every 200 is stored, nothing else is");
     assert!(accepted.len() + refused.into_inner() as usize == 200);
+}
+
+#[test]
+fn attachments_are_stored_with_their_event() {
+    let s = TestServer::start();
+    let ev = python_event("AttachError", "x", 1);
+    let id = ev["event_id"].as_str().unwrap().to_owned();
+    let payload = serde_json::to_vec(&ev).unwrap();
+    let log = b"line one\nline two\r\n";
+    let mut body = format!("{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes();
+    body.extend_from_slice(&payload);
+    body.extend_from_slice(format!("\n{{\"type\":\"attachment\",\"length\":{},\"filename\":\"app.log\",\"content_type\":\"text/plain\"}}\n", log.len()).as_bytes());
+    body.extend_from_slice(log);
+    body.push(b'\n');
+    assert_eq!(s.post_envelope(body).status(), 200);
+    let list = s.api_get(&format!("/api/0/projects/default/default/events/{id}/attachments/"));
+    assert_eq!(list, json!([{"id": list[0]["id"], "name": "app.log", "type": "event.attachment", "size": log.len(), "mimetype": "text/plain"}]));
+}
+
+#[test]
+fn scrubbing_can_be_turned_off_and_extended_per_project() {
+    let s = TestServer::start();
+    let mut ev = python_event("ScrubError", "x", 1);
+    ev["extra"] = json!({"internal_ref": "ref-123", "password": "pw-1"});
+    let r = s.api_put("/api/0/projects/default/default/", &json!({"sensitiveFields": ["internal_ref"]}));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["sensitiveFields"], json!(["internal_ref"]));
+    assert_eq!(s.post_envelope(envelope_with_event(&ev)).status(), 200);
+    let got = s.api_get(&format!("/api/0/projects/default/default/events/{}/", ev["event_id"].as_str().unwrap()));
+    assert_eq!(got["context"]["internal_ref"], "[Filtered]");
+    assert_eq!(got["context"]["password"], "[Filtered]");
+    let r = s.api_put("/api/0/projects/default/default/", &json!({"dataScrubber": false}));
+    assert_eq!(r.json::<Value>().unwrap()["dataScrubber"], false);
+    let mut ev2 = ev.clone();
+    ev2["event_id"] = json!(crate::new_id());
+    assert_eq!(s.post_envelope(envelope_with_event(&ev2)).status(), 200);
+    let got = s.api_get(&format!("/api/0/projects/default/default/events/{}/", ev2["event_id"].as_str().unwrap()));
+    assert_eq!(got["context"]["password"], "pw-1", "scrubbing off keeps values as sent");
+    assert_eq!(s.api_put("/api/0/projects/default/default/", &json!({"dataScrubber": "yes"})).status(), 400);
 }

@@ -1,0 +1,177 @@
+//! Per-stage CPU cost of processing one event, over the benchmark corpus:
+//! `cargo run --release -p faultline-server --example pipeline -- bench/corpus [iterations]`.
+//!
+//! Prints microseconds per event for envelope parsing, normalization (with scrubbing), grouping,
+//! issue metadata, re-serialization and compression — the work each ingest request does before
+//! it waits for the writer.
+
+use std::time::Instant;
+
+use faultline_grouping::{group_event, issue_metadata, GroupingConfig};
+use faultline_protocol::envelope::Envelope;
+use faultline_protocol::event::{normalize_event, NormalizeOptions};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().unwrap_or_else(|| "bench/corpus".into());
+    let iterations: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(200);
+    let mut payloads: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("corpus dir").flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".envelope") {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).expect("read");
+        let Ok(env) = Envelope::parse(&bytes) else { continue };
+        for item in env.items.iter().filter(|i| i.ty == "event") {
+            payloads.push((name.clone(), item.payload.to_vec()));
+        }
+    }
+    assert!(!payloads.is_empty(), "no event envelopes in {dir}");
+    let opts = NormalizeOptions {
+        received_at: 1_800_000_000.0,
+        sent_at: None,
+        event_id: None,
+        fallback_event_id: "0123456789abcdef0123456789abcdef".into(),
+        client_ip: Some("127.0.0.1".into()),
+        scrub: Default::default(),
+    };
+    let config = GroupingConfig::default();
+    let codec = faultline_store::codec::Codec::default();
+    let mut t = [0f64; 5];
+    let mut n = 0usize;
+    for _ in 0..iterations {
+        for (_, p) in &payloads {
+            let a = Instant::now();
+            let ev = normalize_event(p, &opts).expect("normalize");
+            let b = Instant::now();
+            let g = group_event(&ev.data, &config);
+            let c = Instant::now();
+            let m = issue_metadata(&ev.data);
+            let d = Instant::now();
+            let raw = serde_json::to_vec(&ev.data).expect("json");
+            let e = Instant::now();
+            let z = codec.compress(faultline_store::ProjectId(1), &raw).expect("zstd");
+            let f = Instant::now();
+            std::hint::black_box((g, m, z));
+            for (slot, (x, y)) in t.iter_mut().zip([(a, b), (b, c), (c, d), (d, e), (e, f)]) {
+                *slot += (y - x).as_secs_f64();
+            }
+            n += 1;
+        }
+    }
+    let names = ["normalize+scrub", "group", "metadata", "serialize", "compress"];
+    let total: f64 = t.iter().sum();
+    println!("{} events ({} distinct) from {dir}", n, payloads.len());
+    for (name, secs) in names.iter().zip(t) {
+        println!("  {name:<16} {:>8.1} µs/event", secs / n as f64 * 1e6);
+    }
+    println!("  {:<16} {:>8.1} µs/event", "total", total / n as f64 * 1e6);
+    write_path(&payloads, &opts, &config);
+}
+
+/// The writer's cost per event: batches of processed events committed to a fresh SQLite store.
+fn write_path(payloads: &[(String, Vec<u8>)], opts: &NormalizeOptions, config: &GroupingConfig) {
+    use faultline_store::{sqlite::SqliteStore, NewEvent, Store, WriteBatch};
+    let dir = std::env::temp_dir().join(format!("faultline-pipeline-{}", std::process::id()));
+    let store = SqliteStore::open(&dir).expect("store");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let boot = rt.block_on(store.bootstrap()).expect("bootstrap");
+    for batch_size in [10usize, 100, 500] {
+        let mut batches = 0;
+        let mut written = 0;
+        let started = Instant::now();
+        let mut seq = 0u64;
+        while started.elapsed().as_secs_f64() < 3.0 {
+            let mut batch = WriteBatch::default();
+            for i in 0..batch_size {
+                let (_, p) = &payloads[(seq as usize + i) % payloads.len()];
+                seq += 1;
+                let mut o = opts.clone();
+                o.fallback_event_id = format!("{seq:032x}");
+                let ev = normalize_event(p, &o).expect("normalize");
+                let g = group_event(&ev.data, config);
+                let m = issue_metadata(&ev.data);
+                let raw = serde_json::to_vec(&ev.data).expect("json");
+                batch.events.push(NewEvent {
+                    project_id: boot.project.id,
+                    event_id: format!("{seq:032x}"),
+                    hashes: g.hashes,
+                    grouping_version: g.version.into(),
+                    grouping_variant: g.variant,
+                    grouping_components: "{}".into(),
+                    title: m.title,
+                    culprit: m.culprit,
+                    kind: m.kind.as_str().into(),
+                    level: ev.level.as_str().into(),
+                    platform: ev.platform,
+                    metadata: "{}".into(),
+                    timestamp: ev.timestamp,
+                    received: ev.timestamp,
+                    release: ev.release,
+                    environment: ev.environment,
+                    user_key: ev.user_key,
+                    tags: ev.tags,
+                    payload: raw[..raw.len().min(800)].to_vec(),
+                    payload_dict: None,
+                    attachments: Vec::new(),
+                });
+            }
+            let t = Instant::now();
+            rt.block_on(store.write_batch(batch)).expect("write");
+            written += batch_size;
+            batches += 1;
+            std::hint::black_box(t);
+        }
+        let _ = batches;
+        // Time only the writes: rerun a fixed number of batches and time them alone.
+        let mut prepared = Vec::new();
+        for _ in 0..(2000 / batch_size).max(4) {
+            let mut batch = WriteBatch::default();
+            for i in 0..batch_size {
+                let (_, p) = &payloads[(seq as usize + i) % payloads.len()];
+                seq += 1;
+                let mut o = opts.clone();
+                o.fallback_event_id = format!("{seq:032x}");
+                let ev = normalize_event(p, &o).expect("normalize");
+                let g = group_event(&ev.data, config);
+                batch.events.push(NewEvent {
+                    project_id: boot.project.id,
+                    event_id: format!("{seq:032x}"),
+                    hashes: g.hashes,
+                    grouping_version: g.version.into(),
+                    grouping_variant: g.variant,
+                    grouping_components: "{}".into(),
+                    title: "t".into(),
+                    culprit: "c".into(),
+                    kind: "caught".into(),
+                    level: ev.level.as_str().into(),
+                    platform: ev.platform,
+                    metadata: "{}".into(),
+                    timestamp: ev.timestamp,
+                    received: ev.timestamp,
+                    release: ev.release,
+                    environment: ev.environment,
+                    user_key: ev.user_key,
+                    tags: ev.tags,
+                    payload: vec![7u8; 800],
+                    payload_dict: None,
+                    attachments: Vec::new(),
+                });
+            }
+            prepared.push(batch);
+        }
+        let count: usize = prepared.iter().map(|b| b.events.len()).sum();
+        let t = Instant::now();
+        for b in prepared {
+            rt.block_on(store.write_batch(b)).expect("write");
+        }
+        println!(
+            "  write, batches of {batch_size:<4} {:>8.1} µs/event ({written} warm-up events)",
+            t.elapsed().as_secs_f64() / count as f64 * 1e6
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
