@@ -33,6 +33,22 @@ pub enum ProjectCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Change a project's settings.
+    Update {
+        /// Project name.
+        name: String,
+        /// Organization slug.
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// Server-side PII scrubbing.
+        #[arg(long, value_parser = ["on", "off"])]
+        scrubbing: Option<String>,
+        /// Extra key names to scrub, comma-separated (replaces the list; "" clears it).
+        #[arg(long)]
+        scrub_keys: Option<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// List projects.
     List {
         #[command(flatten)]
@@ -106,6 +122,26 @@ pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot create project '{name}'"))?;
             println!("Created project {} (id {}) in organization {}", project.slug, project.id, project.org_slug);
             println!("{}", key.dsn(&public_url(url)));
+        }
+        ProjectCommand::Update { name, org, scrubbing, scrub_keys, data } => {
+            let store = open_store(&data)?;
+            store.bootstrap().await?;
+            let p = store
+                .project_by_slug(&org, &name)
+                .await?
+                .with_context(|| format!("no project '{name}' in organization '{org}'"))?;
+            let enabled = scrubbing.map(|s| s == "on").unwrap_or(p.scrub_enabled);
+            let keys: Vec<String> = match scrub_keys {
+                Some(k) => k.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+                None => p.scrub_extra_keys,
+            };
+            store.set_project_scrubbing(p.id, enabled, &keys).await?;
+            println!(
+                "Project {}: scrubbing {}, extra keys: {}",
+                p.slug,
+                if enabled { "on" } else { "off" },
+                if keys.is_empty() { "none".to_owned() } else { keys.join(",") }
+            );
         }
         ProjectCommand::List { data } => {
             let store = open_store(&data)?;

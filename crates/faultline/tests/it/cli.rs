@@ -126,6 +126,11 @@ fn projects_keys_and_tokens_from_the_command_line() {
     let (code, _, err) = run(dir.path(), &["key", "list", "--project", "missing"]);
     assert_eq!(code, 1);
     assert!(err.contains("missing"), "{err}");
+    let (code, out, err) = run(dir.path(), &["project", "update", "checkout", "--scrubbing", "off", "--scrub-keys", "ssn,iban"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(last_line(&out), "Project checkout: scrubbing off, extra keys: ssn,iban");
+    let (code, _, _) = run(dir.path(), &["project", "update", "checkout", "--scrubbing", "maybe"]);
+    assert_eq!(code, 2);
     let (code, out, _) = run(dir.path(), &["token", "create", "--name", "ci", "--scopes", "event:read,project:read"]);
     assert_eq!(code, 0);
     assert!(last_line(&out).starts_with("flt_"), "{out}");
