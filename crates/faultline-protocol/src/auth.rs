@@ -83,7 +83,11 @@ pub fn parse_authorization_header(value: &str) -> Result<Option<Auth>, AuthError
     let decoded =
         String::from_utf8(decoded).map_err(|_| AuthError::InvalidBasic("not UTF-8".into()))?;
     let key = decoded.split_once(':').map_or(decoded.as_str(), |(k, _)| k);
-    Ok(Some(Auth { public_key: validate_key(key)?, version: None, client: None }))
+    Ok(Some(Auth {
+        public_key: validate_key(key)?,
+        version: None,
+        client: None,
+    }))
 }
 
 /// Reads `sentry_key`, `sentry_version` and `sentry_client` from a URL query string (with or
@@ -104,7 +108,9 @@ pub fn validate_key(key: &str) -> Result<String, AuthError> {
         return Err(AuthError::MissingKey);
     }
     let valid = key.len() <= MAX_PUBLIC_KEY_LEN
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if valid {
         Ok(key.to_string())
     } else {
@@ -127,7 +133,11 @@ fn from_pairs(pairs: impl Iterator<Item = (String, String)>) -> Result<Option<Au
         }
     }
     let Some(key) = key else { return Ok(None) };
-    Ok(Some(Auth { public_key: validate_key(&key)?, version, client }))
+    Ok(Some(Auth {
+        public_key: validate_key(&key)?,
+        version,
+        client,
+    }))
 }
 
 /// `7`, and leniently `7.0` (old clients), as a major version.
@@ -140,16 +150,22 @@ fn parse_version(raw: &str) -> Result<u16, AuthError> {
 }
 
 fn split_scheme(value: &str) -> (&str, &str) {
-    value.split_once(|c: char| c.is_ascii_whitespace()).unwrap_or((value, ""))
+    value
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .unwrap_or((value, ""))
 }
 
 fn unquote(v: &str) -> &str {
-    v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v)
+    v.strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(v)
 }
 
 fn form_decode(s: &str) -> String {
     let plus_as_space = s.replace('+', " ");
-    percent_decode_str(&plus_as_space).decode_utf8_lossy().into_owned()
+    percent_decode_str(&plus_as_space)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -186,9 +202,18 @@ mod tests {
 
     #[test]
     fn header_errors_are_specific() {
-        assert_eq!(parse_auth_header("Bearer abc"), Err(AuthError::NotSentryScheme));
-        assert_eq!(parse_auth_header("Sentry sentry_version=7"), Err(AuthError::MissingKey));
-        assert_eq!(parse_auth_header("Sentry sentry_key="), Err(AuthError::MissingKey));
+        assert_eq!(
+            parse_auth_header("Bearer abc"),
+            Err(AuthError::NotSentryScheme)
+        );
+        assert_eq!(
+            parse_auth_header("Sentry sentry_version=7"),
+            Err(AuthError::MissingKey)
+        );
+        assert_eq!(
+            parse_auth_header("Sentry sentry_key="),
+            Err(AuthError::MissingKey)
+        );
         assert_eq!(
             parse_auth_header("Sentry sentry_key=abc, sentry_version=x").map_err(|e| e.to_string()),
             Err("invalid sentry_version 'x'".to_string())
@@ -217,15 +242,24 @@ mod tests {
     #[test]
     fn authorization_header_schemes() {
         let sentry = parse_authorization_header(&format!("Sentry sentry_key={KEY}"));
-        assert_eq!(sentry.ok().flatten().map(|a| a.public_key), Some(KEY.to_string()));
+        assert_eq!(
+            sentry.ok().flatten().map(|a| a.public_key),
+            Some(KEY.to_string())
+        );
 
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{KEY}:secret"));
         let auth = parse_authorization_header(&format!("Basic {basic}"));
-        assert_eq!(auth.ok().flatten().map(|a| a.public_key), Some(KEY.to_string()));
+        assert_eq!(
+            auth.ok().flatten().map(|a| a.public_key),
+            Some(KEY.to_string())
+        );
 
         let bare = base64::engine::general_purpose::STANDARD_NO_PAD.encode("abc");
         let auth = parse_authorization_header(&format!("basic {bare}"));
-        assert_eq!(auth.ok().flatten().map(|a| a.public_key), Some("abc".to_string()));
+        assert_eq!(
+            auth.ok().flatten().map(|a| a.public_key),
+            Some("abc".to_string())
+        );
 
         assert_eq!(parse_authorization_header("Bearer sometoken"), Ok(None));
         assert!(matches!(
@@ -242,12 +276,18 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         let auth = auth.unwrap_or_else(|| panic!("no auth"));
         assert_eq!(auth.public_key, KEY);
-        assert_eq!(auth.client.as_deref(), Some("sentry.javascript.browser/8.1.0"));
+        assert_eq!(
+            auth.client.as_deref(),
+            Some("sentry.javascript.browser/8.1.0")
+        );
         assert_eq!(auth.version, Some(7));
 
         assert_eq!(auth_from_query("foo=bar&sentry_version=7"), Ok(None));
         assert_eq!(auth_from_query(""), Ok(None));
         assert_eq!(auth_from_query("sentry_key="), Err(AuthError::MissingKey));
-        assert!(matches!(auth_from_query("sentry_key=a%20b"), Err(AuthError::InvalidKey(_))));
+        assert!(matches!(
+            auth_from_query("sentry_key=a%20b"),
+            Err(AuthError::InvalidKey(_))
+        ));
     }
 }

@@ -94,7 +94,11 @@ pub fn decode_store_body(body: &[u8], limit: usize) -> Result<Cow<'_, [u8]>, Dec
         }
         return Ok(Cow::Borrowed(body));
     }
-    let compact: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let compact: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     // Base64 decodes to 3/4 of its length: refuse before allocating when that is too much.
     if compact.len() / 4 * 3 > limit.saturating_add(3) {
         return Err(DecodeError::TooLarge { limit });
@@ -124,9 +128,16 @@ fn starts_with_brace(bytes: &[u8]) -> bool {
 
 fn decode_one(encoding: Encoding, input: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
     match encoding {
-        Encoding::Gzip => read_capped(flate2::read::MultiGzDecoder::new(input), "gzip", input, limit),
+        Encoding::Gzip => read_capped(
+            flate2::read::MultiGzDecoder::new(input),
+            "gzip",
+            input,
+            limit,
+        ),
         Encoding::Deflate => inflate_zlib_or_raw(input, limit),
-        Encoding::Brotli => read_capped(brotli::Decompressor::new(input, CHUNK), "br", input, limit),
+        Encoding::Brotli => {
+            read_capped(brotli::Decompressor::new(input, CHUNK), "br", input, limit)
+        }
         Encoding::Zstd => {
             let corrupt = |e: std::io::Error| DecodeError::Corrupt {
                 encoding: "zstd",
@@ -135,7 +146,9 @@ fn decode_one(encoding: Encoding, input: &[u8], limit: usize) -> Result<Vec<u8>,
             let mut decoder = zstd::stream::read::Decoder::with_buffer(input).map_err(corrupt)?;
             // The window is the decoder's big allocation; a frame may declare up to 2^31.
             // Allow what real compressors use for bodies of this size, and no more.
-            decoder.window_log_max(zstd_window_log(limit)).map_err(corrupt)?;
+            decoder
+                .window_log_max(zstd_window_log(limit))
+                .map_err(corrupt)?;
             read_capped(decoder, "zstd", input, limit)
         }
     }
@@ -160,7 +173,12 @@ fn read_capped(
             Ok(0) => return Ok(out),
             Ok(n) => push_capped(&mut out, chunk.get(..n).unwrap_or_default(), limit)?,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(DecodeError::Corrupt { encoding, reason: e.to_string() }),
+            Err(e) => {
+                return Err(DecodeError::Corrupt {
+                    encoding,
+                    reason: e.to_string(),
+                })
+            }
         }
     }
 }
@@ -192,7 +210,10 @@ fn looks_like_zlib(input: &[u8]) -> bool {
 
 /// Inflates a zlib (`zlib = true`) or raw deflate stream; the stream must end properly.
 fn inflate(input: &[u8], zlib: bool, limit: usize) -> Result<Vec<u8>, DecodeError> {
-    let corrupt = |reason: String| DecodeError::Corrupt { encoding: "deflate", reason };
+    let corrupt = |reason: String| DecodeError::Corrupt {
+        encoding: "deflate",
+        reason,
+    };
     let mut decompress = Decompress::new(zlib);
     let mut out = Vec::with_capacity(initial_capacity(input.len(), limit));
     let mut chunk = vec![0u8; CHUNK];
@@ -283,7 +304,14 @@ mod tests {
     #[test]
     fn identity_values_borrow_the_body() {
         let body = sample();
-        for ce in [None, Some(""), Some("identity"), Some("utf-8"), Some("UTF-8"), Some(" , ")] {
+        for ce in [
+            None,
+            Some(""),
+            Some("identity"),
+            Some("utf-8"),
+            Some("UTF-8"),
+            Some(" , "),
+        ] {
             let out = decode_body(ce, &body, MIB).unwrap();
             assert!(matches!(out, Cow::Borrowed(_)), "{ce:?}");
             assert_eq!(&*out, &body[..]);
@@ -292,7 +320,10 @@ mod tests {
 
     #[test]
     fn identity_body_over_limit_is_too_large() {
-        assert_eq!(decode_body(None, b"0123456789", 5), Err(DecodeError::TooLarge { limit: 5 }));
+        assert_eq!(
+            decode_body(None, b"0123456789", 5),
+            Err(DecodeError::TooLarge { limit: 5 })
+        );
     }
 
     #[test]
@@ -326,7 +357,10 @@ mod tests {
     fn multi_member_gzip_is_concatenated() {
         let mut two = gzip(b"hello ");
         two.extend(gzip(b"world"));
-        assert_eq!(&*decode_body(Some("gzip"), &two, MIB).unwrap(), b"hello world");
+        assert_eq!(
+            &*decode_body(Some("gzip"), &two, MIB).unwrap(),
+            b"hello world"
+        );
     }
 
     #[test]
@@ -353,12 +387,19 @@ mod tests {
     #[test]
     fn output_exactly_at_limit_is_accepted() {
         let body = sample();
-        for (ce, compressed) in [("gzip", gzip(&body)), ("deflate", zlib(&body)), ("br", brotli(&body)), ("zstd", zstd(&body))] {
+        for (ce, compressed) in [
+            ("gzip", gzip(&body)),
+            ("deflate", zlib(&body)),
+            ("br", brotli(&body)),
+            ("zstd", zstd(&body)),
+        ] {
             let out = decode_body(Some(ce), &compressed, body.len()).unwrap();
             assert_eq!(out.len(), body.len());
             assert_eq!(
                 decode_body(Some(ce), &compressed, body.len() - 1),
-                Err(DecodeError::TooLarge { limit: body.len() - 1 }),
+                Err(DecodeError::TooLarge {
+                    limit: body.len() - 1
+                }),
                 "{ce}"
             );
         }
@@ -370,7 +411,10 @@ mod tests {
         let bomb = gzip(&zeros);
         drop(zeros);
         assert!(bomb.len() < MIB, "bomb is {} bytes", bomb.len());
-        assert_eq!(decode_body(Some("gzip"), &bomb, MIB), Err(DecodeError::TooLarge { limit: MIB }));
+        assert_eq!(
+            decode_body(Some("gzip"), &bomb, MIB),
+            Err(DecodeError::TooLarge { limit: MIB })
+        );
     }
 
     #[test]
@@ -391,13 +435,21 @@ mod tests {
         }
         // And through the legacy store path: base64(zlib(bomb)).
         let b64 = base64::engine::general_purpose::STANDARD.encode(zlib(&zeros));
-        assert_eq!(decode_store_body(b64.as_bytes(), MIB), Err(DecodeError::TooLarge { limit: MIB }));
+        assert_eq!(
+            decode_store_body(b64.as_bytes(), MIB),
+            Err(DecodeError::TooLarge { limit: MIB })
+        );
     }
 
     #[test]
     fn garbage_is_corrupt_for_every_encoding() {
         let garbage = b"this is definitely not compressed data, not even a little";
-        for (ce, name) in [("gzip", "gzip"), ("deflate", "deflate"), ("br", "br"), ("zstd", "zstd")] {
+        for (ce, name) in [
+            ("gzip", "gzip"),
+            ("deflate", "deflate"),
+            ("br", "br"),
+            ("zstd", "zstd"),
+        ] {
             match decode_body(Some(ce), garbage, MIB) {
                 Err(DecodeError::Corrupt { encoding, reason }) => {
                     assert_eq!(encoding, name);
@@ -420,7 +472,10 @@ mod tests {
         ] {
             let cut = &compressed[..compressed.len() / 2];
             assert!(
-                matches!(decode_body(Some(ce), cut, MIB), Err(DecodeError::Corrupt { .. })),
+                matches!(
+                    decode_body(Some(ce), cut, MIB),
+                    Err(DecodeError::Corrupt { .. })
+                ),
                 "{ce}: {:?}",
                 decode_body(Some(ce), cut, MIB).map(|b| b.len())
             );
@@ -434,7 +489,10 @@ mod tests {
         compressed[n - 6] ^= 0xff; // inside the CRC32 trailer
         assert!(matches!(
             decode_body(Some("gzip"), &compressed, MIB),
-            Err(DecodeError::Corrupt { encoding: "gzip", .. })
+            Err(DecodeError::Corrupt {
+                encoding: "gzip",
+                ..
+            })
         ));
     }
 
@@ -442,7 +500,10 @@ mod tests {
     fn empty_compressed_body_is_corrupt() {
         for ce in ["gzip", "deflate", "br", "zstd"] {
             assert!(
-                matches!(decode_body(Some(ce), b"", MIB), Err(DecodeError::Corrupt { .. })),
+                matches!(
+                    decode_body(Some(ce), b"", MIB),
+                    Err(DecodeError::Corrupt { .. })
+                ),
                 "{ce}"
             );
         }
@@ -459,20 +520,38 @@ mod tests {
 
         let b64_zlib = base64::engine::general_purpose::STANDARD.encode(zlib(json));
         // Line-wrapped base64 without padding is accepted too.
-        let wrapped: String = b64_zlib.trim_end_matches('=').chars().enumerate().flat_map(|(i, c)| {
-            if i > 0 && i % 8 == 0 { vec!['\n', c] } else { vec![c] }
-        }).collect();
+        let wrapped: String = b64_zlib
+            .trim_end_matches('=')
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                if i > 0 && i % 8 == 0 {
+                    vec!['\n', c]
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
         assert_eq!(&*decode_store_body(wrapped.as_bytes(), MIB).unwrap(), json);
 
         assert!(matches!(
             decode_store_body(b"not base64 at all!", MIB),
-            Err(DecodeError::Corrupt { encoding: "base64", .. })
+            Err(DecodeError::Corrupt {
+                encoding: "base64",
+                ..
+            })
         ));
         let b64_garbage = base64::engine::general_purpose::STANDARD.encode(b"garbage bytes");
         assert!(matches!(
             decode_store_body(b64_garbage.as_bytes(), MIB),
-            Err(DecodeError::Corrupt { encoding: "deflate", .. })
+            Err(DecodeError::Corrupt {
+                encoding: "deflate",
+                ..
+            })
         ));
-        assert_eq!(decode_store_body(json, 4), Err(DecodeError::TooLarge { limit: 4 }));
+        assert_eq!(
+            decode_store_body(json, 4),
+            Err(DecodeError::TooLarge { limit: 4 })
+        );
     }
 }

@@ -119,17 +119,25 @@ mod tests {
         assert_eq!(dsn.host, "faultline.example");
         assert_eq!(dsn.path_prefix, "");
         assert_eq!(dsn.project_id, 42);
-        assert_eq!(dsn.envelope_url(), "https://faultline.example/api/42/envelope/");
+        assert_eq!(
+            dsn.envelope_url(),
+            "https://faultline.example/api/42/envelope/"
+        );
         assert_eq!(dsn.to_string(), "https://0123abcd@faultline.example/42");
     }
 
     #[test]
     fn keeps_port_and_path_prefix_and_drops_secret() {
-        let dsn: Dsn = "http://key:secret@localhost:8000/sentry/7/".parse().unwrap();
+        let dsn: Dsn = "http://key:secret@localhost:8000/sentry/7/"
+            .parse()
+            .unwrap();
         assert_eq!(dsn.host, "localhost:8000");
         assert_eq!(dsn.path_prefix, "/sentry");
         assert_eq!(dsn.project_id, 7);
-        assert_eq!(dsn.envelope_url(), "http://localhost:8000/sentry/api/7/envelope/");
+        assert_eq!(
+            dsn.envelope_url(),
+            "http://localhost:8000/sentry/api/7/envelope/"
+        );
         assert_eq!(dsn.store_url(), "http://localhost:8000/sentry/api/7/store/");
         assert_eq!(dsn.to_string(), "http://key@localhost:8000/sentry/7");
         let again: Dsn = dsn.to_string().parse().unwrap();
@@ -147,7 +155,13 @@ mod tests {
             "https://k@h/abc".parse::<Dsn>(),
             Err(DsnError::InvalidProjectId("abc".into()))
         );
-        assert_eq!("https://k@h".parse::<Dsn>(), Err(DsnError::InvalidProjectId(String::new())));
-        assert!(matches!("https://k!@h/1".parse::<Dsn>(), Err(DsnError::InvalidKey(_))));
+        assert_eq!(
+            "https://k@h".parse::<Dsn>(),
+            Err(DsnError::InvalidProjectId(String::new()))
+        );
+        assert!(matches!(
+            "https://k!@h/1".parse::<Dsn>(),
+            Err(DsnError::InvalidKey(_))
+        ));
     }
 }

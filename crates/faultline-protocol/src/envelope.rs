@@ -152,14 +152,18 @@ impl<'a> Envelope<'a> {
         let Value::Object(header) = header else {
             return Err(EnvelopeError::HeaderNotObject);
         };
-        let mut pos = after_line(bytes, end).ok_or(EnvelopeError::HeaderNotTerminated { at: end })?;
+        let mut pos =
+            after_line(bytes, end).ok_or(EnvelopeError::HeaderNotTerminated { at: end })?;
         let mut items = Vec::new();
         while !rest(bytes, pos).iter().all(u8::is_ascii_whitespace) {
             let (item, next) = parse_item(bytes, pos, items.len() + 1)?;
             items.push(item);
             pos = next;
         }
-        Ok(Envelope { headers: EnvelopeHeaders::from_map(header), items })
+        Ok(Envelope {
+            headers: EnvelopeHeaders::from_map(header),
+            items,
+        })
     }
 
     /// The first `event` item, if any.
@@ -201,7 +205,10 @@ impl EnvelopeHeaders {
         let sdk = map.remove("sdk");
         let trace = map.remove("trace");
         EnvelopeHeaders {
-            event_id: event_id.as_ref().and_then(Value::as_str).and_then(normalize_event_id),
+            event_id: event_id
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(normalize_event_id),
             dsn: dsn.and_then(|v| match v {
                 Value::String(s) => Some(s),
                 _ => None,
@@ -242,7 +249,11 @@ impl<'a> Item<'a> {
         let ty = ty.into();
         let mut headers = Map::new();
         headers.insert("type".into(), Value::String(ty.clone()));
-        Item { ty, headers, payload }
+        Item {
+            ty,
+            headers,
+            payload,
+        }
     }
 
     /// A string header.
@@ -274,17 +285,28 @@ pub fn event_id_from_payload(payload: &[u8]) -> Option<String> {
         event_id: Option<Value>,
     }
     let peek: Peek = serde_json::from_slice(payload).ok()?;
-    peek.event_id.as_ref().and_then(Value::as_str).and_then(normalize_event_id)
+    peek.event_id
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(normalize_event_id)
 }
 
 fn parse_item(bytes: &[u8], pos: usize, index: usize) -> Result<(Item<'_>, usize), EnvelopeError> {
-    let at = pos + rest(bytes, pos).iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let at = pos
+        + rest(bytes, pos)
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
     let (header, header_end) = read_json(bytes, pos)
         .map_err(|(at, reason)| EnvelopeError::ItemHeaderJson { index, at, reason })?;
     let Value::Object(headers) = header else {
         return Err(EnvelopeError::ItemHeaderNotObject { index, at });
     };
-    let Some(ty) = headers.get("type").and_then(Value::as_str).map(str::to_owned) else {
+    let Some(ty) = headers
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
         return Err(EnvelopeError::MissingType { index, at });
     };
     let length = match headers.get("length") {
@@ -295,17 +317,24 @@ fn parse_item(bytes: &[u8], pos: usize, index: usize) -> Result<(Item<'_>, usize
             value: v.to_string().chars().take(64).collect(),
         })?),
     };
-    let start = after_line(bytes, header_end)
-        .ok_or(EnvelopeError::ItemHeaderNotTerminated { index, at: header_end })?;
+    let start = after_line(bytes, header_end).ok_or(EnvelopeError::ItemHeaderNotTerminated {
+        index,
+        at: header_end,
+    })?;
     let remaining = rest(bytes, start);
     let (payload, next) = match length {
         Some(length) => {
             let payload = usize::try_from(length)
                 .ok()
                 .and_then(|n| remaining.get(..n))
-                .ok_or(EnvelopeError::PayloadTooLong { index, length, remaining: remaining.len() })?;
+                .ok_or(EnvelopeError::PayloadTooLong {
+                    index,
+                    length,
+                    remaining: remaining.len(),
+                })?;
             let end = start + payload.len();
-            let next = after_line(bytes, end).ok_or(EnvelopeError::MissingNewline { index, at: end })?;
+            let next =
+                after_line(bytes, end).ok_or(EnvelopeError::MissingNewline { index, at: end })?;
             (payload, next)
         }
         None => match remaining.iter().position(|&b| b == b'\n') {
@@ -313,7 +342,14 @@ fn parse_item(bytes: &[u8], pos: usize, index: usize) -> Result<(Item<'_>, usize
             None => (remaining, bytes.len()),
         },
     };
-    Ok((Item { ty, headers, payload }, next))
+    Ok((
+        Item {
+            ty,
+            headers,
+            payload,
+        },
+        next,
+    ))
 }
 
 /// Parses one JSON value starting at `pos` (leading whitespace allowed). Returns the value and
@@ -367,7 +403,10 @@ mod tests {
 {\"type\":\"event\",\"length\":41,\"content_type\":\"application/json\",\"filename\":\"application.log\"}\n\
 {\"message\":\"hello world\",\"level\":\"error\"}\n";
         let env = parse(body);
-        assert_eq!(env.headers.event_id.as_deref(), Some("9ec79c33ec9942ab8353589fcb2e04dc"));
+        assert_eq!(
+            env.headers.event_id.as_deref(),
+            Some("9ec79c33ec9942ab8353589fcb2e04dc")
+        );
         assert_eq!(
             env.headers.dsn.as_deref(),
             Some("https://e12d836b15bb49d7bbf99e64295d995b:@sentry.io/42")
@@ -380,7 +419,10 @@ mod tests {
         assert_eq!(attachment.content_type(), Some("text/plain"));
         assert_eq!(attachment.attachment_type(), Some("event.attachment"));
         let event = env.event_item().unwrap();
-        assert_eq!(event.payload, br#"{"message":"hello world","level":"error"}"#);
+        assert_eq!(
+            event.payload,
+            br#"{"message":"hello world","level":"error"}"#
+        );
         assert_eq!(event.attachment_type(), None);
     }
 
@@ -388,7 +430,11 @@ mod tests {
     fn length_prefixed_and_newline_terminated_items_mix() {
         let body = b"{}\n{\"type\":\"event\"}\n{\"message\":\"js\"}\n{\"type\":\"attachment\",\"length\":6}\na\nb\r\nc\n{\"type\":\"session\"}\n{\"sid\":\"x\"}";
         let env = parse(body);
-        let got: Vec<(&str, &[u8])> = env.items.iter().map(|i| (i.ty.as_str(), i.payload)).collect();
+        let got: Vec<(&str, &[u8])> = env
+            .items
+            .iter()
+            .map(|i| (i.ty.as_str(), i.payload))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -425,13 +471,19 @@ mod tests {
 
     #[test]
     fn implicit_length_with_and_without_trailing_newline() {
-        for body in [&b"{}\n{\"type\":\"attachment\"}\nhelloworld\n"[..], b"{}\n{\"type\":\"attachment\"}\nhelloworld"] {
+        for body in [
+            &b"{}\n{\"type\":\"attachment\"}\nhelloworld\n"[..],
+            b"{}\n{\"type\":\"attachment\"}\nhelloworld",
+        ] {
             let env = parse(body);
             assert_eq!(env.items.len(), 1);
             assert_eq!(env.items[0].payload, b"helloworld");
         }
         let env = parse(b"{}\n{\"type\":\"attachment\"}\nhello\r\n");
-        assert_eq!(env.items[0].payload, b"hello\r", "\\r belongs to the payload");
+        assert_eq!(
+            env.items[0].payload, b"hello\r",
+            "\\r belongs to the payload"
+        );
     }
 
     #[test]
@@ -442,7 +494,12 @@ mod tests {
 
     #[test]
     fn zero_items() {
-        for body in [&b"{}"[..], b"{}\n", b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n\n", b"{}\n  \n"] {
+        for body in [
+            &b"{}"[..],
+            b"{}\n",
+            b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n\n",
+            b"{}\n  \n",
+        ] {
             let env = parse(body);
             assert!(env.items.is_empty());
         }
@@ -455,13 +512,19 @@ mod tests {
         let header = b"{}\n{\"type\":\"attachment\",\"length\":500}\n";
         let mut body = header.to_vec();
         body.extend_from_slice(&[b'x'; 120]);
-        assert_eq!(err(&body), "item 1: payload length 500 exceeds the 120 bytes remaining");
+        assert_eq!(
+            err(&body),
+            "item 1: payload length 500 exceeds the 120 bytes remaining"
+        );
         assert_eq!(
             err(b"{}\n{\"type\":\"attachment\",\"length\":5}"),
             "item 1: payload length 5 exceeds the 0 bytes remaining"
         );
         let huge = b"{}\n{\"type\":\"attachment\",\"length\":18446744073709551615}\nabc";
-        assert_eq!(err(huge), "item 1: payload length 18446744073709551615 exceeds the 3 bytes remaining");
+        assert_eq!(
+            err(huge),
+            "item 1: payload length 18446744073709551615 exceeds the 3 bytes remaining"
+        );
     }
 
     #[test]
@@ -471,7 +534,10 @@ mod tests {
         let payload_start = body.iter().rposition(|&b| b == b'{').unwrap_or(0);
         assert_eq!(
             err(body),
-            format!("item 1: expected newline after payload at byte {}", payload_start + 3)
+            format!(
+                "item 1: expected newline after payload at byte {}",
+                payload_start + 3
+            )
         );
     }
 
@@ -479,19 +545,38 @@ mod tests {
     fn bad_header_json() {
         assert!(err(b"{\"event_id\":}\n").starts_with("envelope header is not valid JSON: "));
         assert_eq!(err(b"[1,2]\n"), "envelope header is not a JSON object");
-        assert_eq!(err(b"{} x\n"), "expected newline after envelope header at byte 2");
+        assert_eq!(
+            err(b"{} x\n"),
+            "expected newline after envelope header at byte 2"
+        );
         let body = b"{}\n{\"type\":\"event\"}\n{}\n{\"type\":oops}\n";
         let e = err(body);
-        assert!(e.starts_with("item 2: header at byte 23 is not valid JSON: expected value"), "{e}");
-        assert_eq!(err(b"{}\n{\"type\":\"a\",\"length\":1}\nx\n7\n"), "item 2: header at byte 29 is not a JSON object");
-        assert_eq!(err(b"{}\n{\"type\":\"event\"} trailing\n"), "item 1: expected newline after header at byte 19");
-        assert!(err(b"{}\n{\"type\":\"event\"").starts_with("item 1: header at byte 3 is not valid JSON: EOF"));
+        assert!(
+            e.starts_with("item 2: header at byte 23 is not valid JSON: expected value"),
+            "{e}"
+        );
+        assert_eq!(
+            err(b"{}\n{\"type\":\"a\",\"length\":1}\nx\n7\n"),
+            "item 2: header at byte 29 is not a JSON object"
+        );
+        assert_eq!(
+            err(b"{}\n{\"type\":\"event\"} trailing\n"),
+            "item 1: expected newline after header at byte 19"
+        );
+        assert!(err(b"{}\n{\"type\":\"event\"")
+            .starts_with("item 1: header at byte 3 is not valid JSON: EOF"));
     }
 
     #[test]
     fn missing_or_invalid_type_and_length() {
-        assert_eq!(err(b"{}\n{\"length\":0}\n\n"), "item 1: header at byte 3 has no string \"type\"");
-        assert_eq!(err(b"{}\n{\"type\":7}\n\n"), "item 1: header at byte 3 has no string \"type\"");
+        assert_eq!(
+            err(b"{}\n{\"length\":0}\n\n"),
+            "item 1: header at byte 3 has no string \"type\""
+        );
+        assert_eq!(
+            err(b"{}\n{\"type\":7}\n\n"),
+            "item 1: header at byte 3 has no string \"type\""
+        );
         assert_eq!(
             err(b"{}\n{\"type\":\"a\",\"length\":-1}\n\n"),
             "item 1: header at byte 3 has invalid length -1, expected a non-negative integer"
@@ -519,7 +604,10 @@ mod tests {
             br#"{"event_id":"9EC79C33-EC99-42AB-8353-589FCB2E04DC","sent_at":"2026-11-21T04:47:08.421761Z","sent_at":"2026-11-21T04:47:09Z","sdk":{"name":"sentry.go","version":"0.30.0"},"trace":{"trace_id":"538f"},"retention":90}"#,
         );
         let h = &env.headers;
-        assert_eq!(h.event_id.as_deref(), Some("9ec79c33ec9942ab8353589fcb2e04dc"));
+        assert_eq!(
+            h.event_id.as_deref(),
+            Some("9ec79c33ec9942ab8353589fcb2e04dc")
+        );
         // Duplicate keys: the JSON parser keeps the last one; no error.
         assert_eq!(h.sent_at, Some(1_795_236_429.0));
         assert_eq!(h.sdk, Some(json!({"name":"sentry.go","version":"0.30.0"})));
@@ -542,10 +630,16 @@ mod tests {
         };
         headers.other.insert("custom".into(), json!(true));
         let mut event = Item::new("event", br#"{"message":"hi"}"#);
-        event.headers.insert("content_type".into(), json!("application/json"));
+        event
+            .headers
+            .insert("content_type".into(), json!("application/json"));
         let env = Envelope {
             headers,
-            items: vec![event, Item::new("attachment", attachment), Item::new("attachment", b"")],
+            items: vec![
+                event,
+                Item::new("attachment", attachment),
+                Item::new("attachment", b""),
+            ],
         };
         let bytes = env.to_bytes();
         let parsed = parse(&bytes);
@@ -559,13 +653,16 @@ mod tests {
         assert_eq!(parsed.items[0].content_type(), Some("application/json"));
         assert_eq!(parsed.to_bytes(), bytes, "serialization is stable");
         assert!(bytes.starts_with(b"{"));
-        assert!(String::from_utf8_lossy(&bytes).contains("\"sent_at\":\"2023-11-14T22:13:20.500000Z\""));
+        assert!(
+            String::from_utf8_lossy(&bytes).contains("\"sent_at\":\"2023-11-14T22:13:20.500000Z\"")
+        );
     }
 
     #[test]
     fn peeks_event_id() {
         assert_eq!(
-            event_id_from_payload(br#"{"event_id":"9EC79C33EC9942AB8353589FCB2E04DC","x":[1,2]}"#).as_deref(),
+            event_id_from_payload(br#"{"event_id":"9EC79C33EC9942AB8353589FCB2E04DC","x":[1,2]}"#)
+                .as_deref(),
             Some("9ec79c33ec9942ab8353589fcb2e04dc")
         );
         assert_eq!(event_id_from_payload(br#"{"x":1}"#), None);

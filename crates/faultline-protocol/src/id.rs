@@ -22,7 +22,12 @@ pub fn normalize_event_id(raw: &str) -> Option<String> {
     let dashes = raw.len() - hex.len();
     let valid_dashes = match raw.len() {
         32 => dashes == 0,
-        _ => dashes == 4 && [8, 13, 18, 23].iter().all(|&i| raw.as_bytes().get(i) == Some(&b'-')),
+        _ => {
+            dashes == 4
+                && [8, 13, 18, 23]
+                    .iter()
+                    .all(|&i| raw.as_bytes().get(i) == Some(&b'-'))
+        }
     };
     if hex.len() == 32 && valid_dashes && hex.chars().all(|c| c.is_ascii_hexdigit()) {
         Some(hex.to_ascii_lowercase())
@@ -44,7 +49,10 @@ mod tests {
             normalize_event_id("66eb46b2-6e11-4fba-9b49-d4566b732aa4").as_deref(),
             Some(id)
         );
-        assert_eq!(normalize_event_id(" 66eb46b26e114fba9b49d4566b732aa4 ").as_deref(), Some(id));
+        assert_eq!(
+            normalize_event_id(" 66eb46b26e114fba9b49d4566b732aa4 ").as_deref(),
+            Some(id)
+        );
     }
 
     #[test]
@@ -52,8 +60,14 @@ mod tests {
         assert_eq!(normalize_event_id(""), None);
         assert_eq!(normalize_event_id("66eb46b26e114fba9b49d4566b732aa"), None);
         assert_eq!(normalize_event_id("66eb46b26e114fba9b49d4566b732aag"), None);
-        assert_eq!(normalize_event_id("66eb46b26e114fba-9b49d4566b732aa4---"), None);
-        assert_eq!(normalize_event_id("66eb46b2-6e114fba9b49d4566b732aa4--"), None);
+        assert_eq!(
+            normalize_event_id("66eb46b26e114fba-9b49d4566b732aa4---"),
+            None
+        );
+        assert_eq!(
+            normalize_event_id("66eb46b2-6e114fba9b49d4566b732aa4--"),
+            None
+        );
         // Multi-byte characters must not confuse the length checks.
         assert_eq!(normalize_event_id("ééééééééééééééééé"), None);
     }

@@ -48,7 +48,12 @@
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 
 pub mod auth;
@@ -71,5 +76,7 @@ pub use event::{
 };
 pub use id::normalize_event_id;
 pub use scrub::{scrub_event, ScrubConfig};
-pub use session::{parse_client_report, parse_session_item, DiscardedCount, SessionCounts, SessionError};
+pub use session::{
+    parse_client_report, parse_session_item, DiscardedCount, SessionCounts, SessionError,
+};
 pub use time::{format_rfc3339, parse_timestamp, parse_timestamp_str};

@@ -61,7 +61,10 @@ pub struct ScrubConfig {
 
 impl Default for ScrubConfig {
     fn default() -> Self {
-        ScrubConfig { enabled: true, extra_keys: Vec::new() }
+        ScrubConfig {
+            enabled: true,
+            extra_keys: Vec::new(),
+        }
     }
 }
 
@@ -105,12 +108,18 @@ pub fn scrub_event(event: &mut Value, config: &ScrubConfig) {
     if !config.enabled {
         return;
     }
-    let Some(event) = event.as_object_mut() else { return };
+    let Some(event) = event.as_object_mut() else {
+        return;
+    };
     let scrubber = Scrubber { config };
     for (key, value) in event.iter_mut() {
         match key.as_str() {
-            "exception" | "threads" | "stacktrace" | "sentry.interfaces.Exception"
-            | "sentry.interfaces.Stacktrace" | "sentry.interfaces.Threads" => {
+            "exception"
+            | "threads"
+            | "stacktrace"
+            | "sentry.interfaces.Exception"
+            | "sentry.interfaces.Stacktrace"
+            | "sentry.interfaces.Threads" => {
                 scrubber.frame_vars(value, 0);
             }
             "extra" | "contexts" | "sentry.interfaces.Contexts" => scrubber.value(value, 0),
@@ -162,6 +171,9 @@ impl Scrubber<'_> {
             Value::Array(items) => {
                 if let [Value::String(name), item] = items.as_mut_slice() {
                     if self.config.is_sensitive_key(name) {
+                        if let Some(scrubbed) = scrub_card_numbers(name) {
+                            *name = scrubbed;
+                        }
                         filter(item);
                         return;
                     }
@@ -178,6 +190,16 @@ impl Scrubber<'_> {
     }
 
     fn object(&self, map: &mut Map<String, Value>, depth: usize) {
+        // Keys are scanned for card numbers too: they become pair names after normalization.
+        let renames: Vec<(String, String)> = map
+            .keys()
+            .filter_map(|key| scrub_card_numbers(key).map(|new| (key.clone(), new)))
+            .collect();
+        for (old, new) in renames {
+            if let Some(value) = map.remove(&old) {
+                map.insert(new, value);
+            }
+        }
         for (key, child) in map.iter_mut() {
             if self.config.is_sensitive_key(key) {
                 filter(child);
@@ -188,16 +210,60 @@ impl Scrubber<'_> {
     }
 
     fn request(&self, request: &mut Value) {
-        let Some(request) = request.as_object_mut() else { return };
+        let Some(request) = request.as_object_mut() else {
+            return;
+        };
         for (key, value) in request.iter_mut() {
             match key.as_str() {
-                // Strings here are `a=b&c=d`, `a=b; c=d` or URLs: `text` handles all three;
-                // maps and pair lists go through `value`.
+                // A cookie string is split exactly as normalization will split it.
+                "cookies" if value.is_string() => {
+                    if let Value::String(cookies) = value {
+                        if let Some(scrubbed) = self.cookie_string(cookies) {
+                            *cookies = scrubbed;
+                        }
+                    }
+                }
+                // Other strings here are `a=b&c=d` or URLs: `text` handles both; maps and
+                // pair lists go through `value`.
                 "headers" | "cookies" | "query_string" | "url" | "env" => self.value(value, 1),
                 "data" => self.body(value),
                 _ => {}
             }
         }
+    }
+
+    /// `a=b; c=d`: values of sensitive names (and card numbers, and sensitive `k=v` inside
+    /// values) replaced, names kept: the same result as scrubbing the pairs normalization
+    /// will make of it.
+    fn cookie_string(&self, cookies: &str) -> Option<String> {
+        let carded = scrub_card_numbers(cookies);
+        let mut changed = carded.is_some();
+        let parts: Vec<String> = carded
+            .as_deref()
+            .unwrap_or(cookies)
+            .split(';')
+            .map(|part| {
+                let Some((name, value)) = part.split_once('=') else {
+                    return part.to_string();
+                };
+                let value = value.trim();
+                let scrubbed = if value.is_empty() || value == FILTERED {
+                    None
+                } else if self.config.is_sensitive_key(name) {
+                    Some(FILTERED.to_string())
+                } else {
+                    self.pairs_in_text(value)
+                };
+                match scrubbed {
+                    Some(scrubbed) => {
+                        changed = true;
+                        format!("{name}={scrubbed}")
+                    }
+                    None => part.to_string(),
+                }
+            })
+            .collect();
+        changed.then(|| parts.join(";"))
     }
 
     /// A request body: JSON text is parsed, scrubbed and re-serialized; other strings are
@@ -223,7 +289,9 @@ impl Scrubber<'_> {
             return;
         }
         match value {
-            Value::Array(items) => items.iter_mut().for_each(|v| self.breadcrumbs(v, depth + 1)),
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|v| self.breadcrumbs(v, depth + 1)),
             Value::Object(map) if map.contains_key("values") => {
                 if let Some(values) = map.get_mut("values") {
                     self.breadcrumbs(values, depth + 1);
@@ -259,15 +327,29 @@ impl Scrubber<'_> {
         let mut out = String::new();
         let mut copied = 0;
         let mut pos = 0;
-        while let Some(eq) = bytes.get(pos..).and_then(|b| b.iter().position(|&c| c == b'=')) {
+        while let Some(eq) = bytes
+            .get(pos..)
+            .and_then(|b| b.iter().position(|&c| c == b'='))
+        {
             let eq = pos + eq;
             let before = bytes.get(..eq).unwrap_or_default();
-            let key_start = before.iter().rposition(|&c| !is_key_byte(c)).map_or(0, |i| i + 1);
-            let after = bytes.get(eq + 1..).unwrap_or_default();
-            let value_end = eq + 1 + after.iter().position(|&c| is_value_end(c)).unwrap_or(after.len());
+            let key_start = before
+                .iter()
+                .rposition(|&c| !is_key_byte(c))
+                .map_or(0, |i| i + 1);
             let key = s.get(key_start..eq).unwrap_or_default();
+            // The value is only measured for sensitive keys: measuring every one would make
+            // `a=a=a=…` quadratic.
+            if key.is_empty() || !self.config.is_sensitive_key(key) {
+                // The value may hold more pairs: `next=/login?password=x`.
+                pos = eq + 1;
+                continue;
+            }
+            let after = bytes.get(eq + 1..).unwrap_or_default();
+            let value_len = after.iter().position(|&c| is_value_end(c)).unwrap_or(after.len());
+            let value_end = eq + 1 + value_len;
             let value = s.get(eq + 1..value_end).unwrap_or_default();
-            if !key.is_empty() && !value.is_empty() && value != FILTERED && self.config.is_sensitive_key(key) {
+            if !value.is_empty() && value != FILTERED {
                 out.push_str(s.get(copied..=eq).unwrap_or_default());
                 out.push_str(FILTERED);
                 copied = value_end;
@@ -282,8 +364,14 @@ impl Scrubber<'_> {
     }
 }
 
+/// Replaces a sensitive value; `null` and `""` hold nothing and stay as they are.
 fn filter(value: &mut Value) {
-    if !value.is_null() {
+    let empty = match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    };
+    if !empty {
         *value = Value::String(FILTERED.into());
     }
 }
@@ -302,7 +390,9 @@ pub fn scrub_card_numbers(s: &str) -> Option<String> {
         return None;
     }
     static CARD: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = CARD.get_or_init(|| Regex::new(r"\b[2-6](?:[ -]?[0-9]){12,18}\b").ok()).as_ref()?;
+    let re = CARD
+        .get_or_init(|| Regex::new(r"\b[2-6](?:[ -]?[0-9]){12,18}\b").ok())
+        .as_ref()?;
     let mut changed = false;
     let out = re.replace_all(s, |caps: &regex::Captures<'_>| {
         let candidate = caps.get(0).map_or("", |m| m.as_str());
@@ -347,16 +437,44 @@ mod tests {
 
     #[test]
     fn sensitive_key_matching() {
-        let config = ScrubConfig { enabled: true, extra_keys: vec!["IBAN".into()] };
+        let config = ScrubConfig {
+            enabled: true,
+            extra_keys: vec!["IBAN".into()],
+        };
         for key in [
-            "password", "DB_PASSWORD", "passwd", "pwd", "client_secret", "access_token", "api_key",
-            "X-Api-Key", "apikey", "Authorization", "credentials", "Cookie", "Set-Cookie",
-            "sessionid", "csrftoken", "X-XSRF-TOKEN", "private_key", "private-key", "credit_card",
-            "creditCard", "card_number", "iban_number",
+            "password",
+            "DB_PASSWORD",
+            "passwd",
+            "pwd",
+            "client_secret",
+            "access_token",
+            "api_key",
+            "X-Api-Key",
+            "apikey",
+            "Authorization",
+            "credentials",
+            "Cookie",
+            "Set-Cookie",
+            "sessionid",
+            "csrftoken",
+            "X-XSRF-TOKEN",
+            "private_key",
+            "private-key",
+            "credit_card",
+            "creditCard",
+            "card_number",
+            "iban_number",
         ] {
             assert!(config.is_sensitive_key(key), "{key}");
         }
-        for key in ["username", "email", "card", "amount", "items", "Content-Type"] {
+        for key in [
+            "username",
+            "email",
+            "card",
+            "amount",
+            "items",
+            "Content-Type",
+        ] {
             assert!(!config.is_sensitive_key(key), "{key}");
         }
         assert!(!ScrubConfig::default().is_sensitive_key("iban"));
@@ -379,7 +497,10 @@ mod tests {
         for event in shapes {
             let out = scrub(event);
             let text = out.to_string();
-            assert!(!text.contains("hunter2") && !text.contains("s3\""), "{text}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("s3\""),
+                "{text}"
+            );
             let vars = find_vars(&out).unwrap_or_else(|| panic!("no vars in {text}"));
             assert_eq!(vars, &expected);
         }
@@ -401,10 +522,23 @@ mod tests {
             "user": {"id": "7", "data": {"card_number": "4111111111111111", "plan": "pro"}},
             "tags": {"password": "kept-in-tags"},
         }));
-        assert_eq!(out["extra"], json!({"Session-Id": "[Filtered]", "list": [{"token": "[Filtered]"}], "note": "fine", "n": null, "password": null}));
-        assert_eq!(out["contexts"]["app"], json!({"auth_header": "[Filtered]", "name": "shop"}));
-        assert_eq!(out["user"], json!({"id": "7", "data": {"card_number": "[Filtered]", "plan": "pro"}}));
-        assert_eq!(out["tags"]["password"], json!("kept-in-tags"), "tags are not scrubbed");
+        assert_eq!(
+            out["extra"],
+            json!({"Session-Id": "[Filtered]", "list": [{"token": "[Filtered]"}], "note": "fine", "n": null, "password": null})
+        );
+        assert_eq!(
+            out["contexts"]["app"],
+            json!({"auth_header": "[Filtered]", "name": "shop"})
+        );
+        assert_eq!(
+            out["user"],
+            json!({"id": "7", "data": {"card_number": "[Filtered]", "plan": "pro"}})
+        );
+        assert_eq!(
+            out["tags"]["password"],
+            json!("kept-in-tags"),
+            "tags are not scrubbed"
+        );
     }
 
     #[test]
@@ -420,13 +554,30 @@ mod tests {
             "method": "POST",
         }}));
         let req = &out["request"];
-        assert_eq!(req["url"], json!("https://shop.example/login?user=ada&password=[Filtered]&page=2#frag"));
-        assert_eq!(req["headers"], json!([["Authorization", "[Filtered]"], ["Cookie", "[Filtered]"], ["X-Api-Key", "[Filtered]"],
-            ["Accept", "text/html"], ["Referer", "https://x.example/?api_key=[Filtered]"]]));
-        assert_eq!(req["cookies"], json!("sessionid=[Filtered]; theme=dark; csrftoken=[Filtered]"));
+        assert_eq!(
+            req["url"],
+            json!("https://shop.example/login?user=ada&password=[Filtered]&page=2#frag")
+        );
+        assert_eq!(
+            req["headers"],
+            json!([
+                ["Authorization", "[Filtered]"],
+                ["Cookie", "[Filtered]"],
+                ["X-Api-Key", "[Filtered]"],
+                ["Accept", "text/html"],
+                ["Referer", "https://x.example/?api_key=[Filtered]"]
+            ])
+        );
+        assert_eq!(
+            req["cookies"],
+            json!("sessionid=[Filtered]; theme=dark; csrftoken=[Filtered]")
+        );
         assert_eq!(req["query_string"], json!("q=shoes&token=[Filtered]"));
         assert_eq!(req["data"], json!("username=ada&password=[Filtered]"));
-        assert_eq!(req["env"], json!({"REMOTE_ADDR": "10.0.0.1", "SECRET_KEY": "[Filtered]"}));
+        assert_eq!(
+            req["env"],
+            json!({"REMOTE_ADDR": "10.0.0.1", "SECRET_KEY": "[Filtered]"})
+        );
 
         let out = scrub(json!({"request": {
             "headers": {"authorization": "x", "accept": "y"},
@@ -435,13 +586,59 @@ mod tests {
             "data": {"card": {"number": "5555 5555 5555 4444"}, "pwd": "x"},
         }}));
         let req = &out["request"];
-        assert_eq!(req["headers"], json!({"authorization": "[Filtered]", "accept": "y"}));
-        assert_eq!(req["cookies"], json!({"session": "[Filtered]", "theme": "t"}));
-        assert_eq!(req["query_string"], json!([["password", "[Filtered]"], ["q", "1"]]));
-        assert_eq!(req["data"], json!({"card": {"number": "[Filtered]"}, "pwd": "[Filtered]"}));
+        assert_eq!(
+            req["headers"],
+            json!({"authorization": "[Filtered]", "accept": "y"})
+        );
+        assert_eq!(
+            req["cookies"],
+            json!({"session": "[Filtered]", "theme": "t"})
+        );
+        assert_eq!(
+            req["query_string"],
+            json!([["password", "[Filtered]"], ["q", "1"]])
+        );
+        assert_eq!(
+            req["data"],
+            json!({"card": {"number": "[Filtered]"}, "pwd": "[Filtered]"})
+        );
 
         let out = scrub(json!({"request": {"data": "{\"login\":\"ada\",\"password\":\"x\"}"}}));
-        assert_eq!(out["request"]["data"], json!("{\"login\":\"ada\",\"password\":\"[Filtered]\"}"));
+        assert_eq!(
+            out["request"]["data"],
+            json!("{\"login\":\"ada\",\"password\":\"[Filtered]\"}")
+        );
+    }
+
+    #[test]
+    fn cookie_strings_are_split_like_normalization_splits_them() {
+        let out = scrub(json!({"request": {
+            "cookies": "x auth y=1; theme=dark; pan=4111111111111111; 5555555555554444=v; b"
+        }}));
+        assert_eq!(
+            out["request"]["cookies"],
+            json!("x auth y=[Filtered]; theme=dark; pan=[Filtered]; [Filtered]=v; b")
+        );
+        let out = scrub(json!({"extra": {"4111111111111111": "v", "k": "v"}}));
+        assert_eq!(out["extra"], json!({"[Filtered]": "v", "k": "v"}));
+    }
+
+    #[test]
+    fn pairs_nested_in_values_are_found() {
+        let out = scrub(json!({"request": {
+            "url": "/=a?password=x",
+            "data": "next=/login?token=abc&x=1",
+        }}));
+        assert_eq!(out["request"]["url"], json!("/=a?password=[Filtered]"));
+        assert_eq!(out["request"]["data"], json!("next=/login?token=[Filtered]&x=1"));
+    }
+
+    #[test]
+    fn many_pairs_in_one_string_are_scanned_in_linear_time() {
+        // Quadratic scanning would take minutes here.
+        let long = "a=".repeat(200_000) + "password=x";
+        let out = scrub(json!({"extra": {"blob": long}}));
+        assert!(out["extra"]["blob"].as_str().unwrap_or_default().ends_with("password=[Filtered]"));
     }
 
     #[test]
@@ -457,7 +654,10 @@ mod tests {
             assert!(text.contains("\"authorization\":\"[Filtered]\""), "{text}");
         }
         let out = scrub(json!({"breadcrumbs": [{"message": "charged 4111-1111-1111-1111 ok"}]}));
-        assert_eq!(out["breadcrumbs"][0]["message"], json!("charged [Filtered] ok"));
+        assert_eq!(
+            out["breadcrumbs"][0]["message"],
+            json!("charged [Filtered] ok")
+        );
     }
 
     #[test]
@@ -468,28 +668,47 @@ mod tests {
         assert!(is_card_number("378282246310005"));
         assert!(!is_card_number("4111111111111112"));
         assert!(!is_card_number("411111111111"));
-        assert_eq!(scrub_card_numbers("'4111111111111111'").as_deref(), Some("'[Filtered]'"));
-        assert_eq!(scrub_card_numbers("a 4111 1111 1111 1111 b 378282246310005").as_deref(), Some("a [Filtered] b [Filtered]"));
+        assert_eq!(
+            scrub_card_numbers("'4111111111111111'").as_deref(),
+            Some("'[Filtered]'")
+        );
+        assert_eq!(
+            scrub_card_numbers("a 4111 1111 1111 1111 b 378282246310005").as_deref(),
+            Some("a [Filtered] b [Filtered]")
+        );
         // Luhn-failing numbers, timestamps in ms and ids are left alone.
         assert_eq!(scrub_card_numbers("order 4111111111111112"), None);
         assert_eq!(scrub_card_numbers("ts 1700000000000"), None);
         assert_eq!(scrub_card_numbers("short 4111"), None);
         let out = scrub(json!({"extra": {"cc": "4111111111111111", "n": 4111111111111111u64}}));
-        assert_eq!(out["extra"], json!({"cc": "[Filtered]", "n": 4111111111111111u64}));
+        assert_eq!(
+            out["extra"],
+            json!({"cc": "[Filtered]", "n": 4111111111111111u64})
+        );
     }
 
     #[test]
     fn disabled_config_changes_nothing() {
         let event = json!({"extra": {"password": "x"}});
         let mut out = event.clone();
-        scrub_event(&mut out, &ScrubConfig { enabled: false, extra_keys: vec![] });
+        scrub_event(
+            &mut out,
+            &ScrubConfig {
+                enabled: false,
+                extra_keys: vec![],
+            },
+        );
         assert_eq!(out, event);
     }
 
     #[test]
     fn extra_keys_apply_everywhere() {
-        let config = ScrubConfig { enabled: true, extra_keys: vec!["ssn".into()] };
-        let mut event = json!({"extra": {"user_ssn": "123-45-6789"}, "request": {"url": "/x?ssn=1"}});
+        let config = ScrubConfig {
+            enabled: true,
+            extra_keys: vec!["ssn".into()],
+        };
+        let mut event =
+            json!({"extra": {"user_ssn": "123-45-6789"}, "request": {"url": "/x?ssn=1"}});
         scrub_event(&mut event, &config);
         assert_eq!(event["extra"]["user_ssn"], json!("[Filtered]"));
         assert_eq!(event["request"]["url"], json!("/x?ssn=[Filtered]"));

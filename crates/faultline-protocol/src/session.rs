@@ -91,9 +91,16 @@ pub fn parse_session_item(payload: &[u8]) -> Result<Vec<SessionCounts>, SessionE
         .filter_map(|entry| {
             let started = entry.get("started").and_then(parse_timestamp)?;
             let count = |key: &str| entry.get(key).map_or(0, count_value);
-            let (exited, errored, abnormal, crashed) =
-                (count("exited"), count("errored"), count("abnormal"), count("crashed"));
-            let total = exited.saturating_add(errored).saturating_add(abnormal).saturating_add(crashed);
+            let (exited, errored, abnormal, crashed) = (
+                count("exited"),
+                count("errored"),
+                count("abnormal"),
+                count("crashed"),
+            );
+            let total = exited
+                .saturating_add(errored)
+                .saturating_add(abnormal)
+                .saturating_add(crashed);
             Some(SessionCounts {
                 release: release.clone(),
                 environment: environment.clone(),
@@ -153,7 +160,11 @@ pub fn parse_client_report(payload: &[u8]) -> Result<Vec<DiscardedCount>, Sessio
         return Ok(Vec::new());
     };
     let text = |entry: &Value, key: &str| {
-        let mut s = entry.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+        let mut s = entry
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         if let Some((cut, _)) = s.char_indices().nth(64) {
             s.truncate(cut);
         }
@@ -184,7 +195,12 @@ fn parse_object(payload: &[u8]) -> Result<Map<String, Value>, SessionError> {
 fn count_value(value: &Value) -> u64 {
     value
         .as_u64()
-        .or_else(|| value.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64))
+        .or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0)
+                .map(|f| f as u64)
+        })
         .unwrap_or(0)
 }
 
@@ -221,11 +237,19 @@ mod tests {
     #[test]
     fn single_update_statuses() {
         let update = |init: bool, status: &str, errors: u32| {
-            one(&format!(r#"{{"init":{init},"started":{STARTED},"status":"{status}","errors":{errors},"attrs":{{"release":"r"}}}}"#))
+            one(&format!(
+                r#"{{"init":{init},"started":{STARTED},"status":"{status}","errors":{errors},"attrs":{{"release":"r"}}}}"#
+            ))
         };
-        let buckets = |row: Option<SessionCounts>| row.map(|r| (r.total, r.errored, r.crashed, r.abnormal, r.exited));
+        let buckets = |row: Option<SessionCounts>| {
+            row.map(|r| (r.total, r.errored, r.crashed, r.abnormal, r.exited))
+        };
         assert_eq!(buckets(update(true, "ok", 0)), Some((1, 0, 0, 0, 0)));
-        assert_eq!(buckets(update(false, "ok", 3)), None, "ok updates only count the start");
+        assert_eq!(
+            buckets(update(false, "ok", 3)),
+            None,
+            "ok updates only count the start"
+        );
         assert_eq!(buckets(update(false, "exited", 2)), Some((0, 1, 0, 0, 0)));
         assert_eq!(buckets(update(true, "exited", 2)), Some((1, 1, 0, 0, 0)));
         assert_eq!(buckets(update(false, "crashed", 1)), Some((0, 0, 1, 0, 0)));
@@ -238,8 +262,14 @@ mod tests {
     #[test]
     fn single_update_without_attrs_or_started() {
         let row = one(r#"{"init":true,"timestamp":1795236428}"#).unwrap();
-        assert_eq!((row.release.as_str(), row.environment.as_str(), row.started), ("", "", STARTED));
-        assert_eq!(parse_session_item(br#"{"init":true}"#), Err(SessionError::MissingStarted));
+        assert_eq!(
+            (row.release.as_str(), row.environment.as_str(), row.started),
+            ("", "", STARTED)
+        );
+        assert_eq!(
+            parse_session_item(br#"{"init":true}"#),
+            Err(SessionError::MissingStarted)
+        );
     }
 
     #[test]
@@ -254,20 +284,38 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows[0].total, rows[0].exited, rows[0].errored, rows[0].crashed, rows[0].abnormal), (13, 10, 2, 1, 0));
+        assert_eq!(
+            (
+                rows[0].total,
+                rows[0].exited,
+                rows[0].errored,
+                rows[0].crashed,
+                rows[0].abnormal
+            ),
+            (13, 10, 2, 1, 0)
+        );
         assert_eq!(rows[0].started, STARTED);
         assert_eq!(rows[0].release, "app@2");
         assert_eq!(rows[0].environment, "staging");
         assert_eq!((rows[1].total, rows[1].abnormal, rows[1].exited), (1, 1, 0));
         assert_eq!(rows[1].started, STARTED + 60.0);
-        assert_eq!(parse_session_item(br#"{"aggregates":{}}"#), Err(SessionError::InvalidAggregates));
+        assert_eq!(
+            parse_session_item(br#"{"aggregates":{}}"#),
+            Err(SessionError::InvalidAggregates)
+        );
     }
 
     #[test]
     fn invalid_payloads() {
-        assert!(matches!(parse_session_item(b"nope"), Err(SessionError::InvalidJson(_))));
+        assert!(matches!(
+            parse_session_item(b"nope"),
+            Err(SessionError::InvalidJson(_))
+        ));
         assert_eq!(parse_session_item(b"[]"), Err(SessionError::NotAnObject));
-        assert!(matches!(parse_client_report(b"{"), Err(SessionError::InvalidJson(_))));
+        assert!(matches!(
+            parse_client_report(b"{"),
+            Err(SessionError::InvalidJson(_))
+        ));
     }
 
     #[test]
@@ -284,8 +332,16 @@ mod tests {
         assert_eq!(
             counts,
             vec![
-                DiscardedCount { reason: "ratelimit_backoff".into(), category: "error".into(), quantity: 3 },
-                DiscardedCount { reason: "queue_overflow".into(), category: "".into(), quantity: 2 },
+                DiscardedCount {
+                    reason: "ratelimit_backoff".into(),
+                    category: "error".into(),
+                    quantity: 3
+                },
+                DiscardedCount {
+                    reason: "queue_overflow".into(),
+                    category: "".into(),
+                    quantity: 2
+                },
             ]
         );
         assert_eq!(parse_client_report(br#"{"timestamp":1}"#), Ok(vec![]));

@@ -54,7 +54,7 @@ pub fn format_rfc3339(secs: f64) -> Option<String> {
     let mut micros = ((secs - whole) * 1e6).round() as i64;
     let mut whole = whole as i64;
     if micros >= 1_000_000 {
-        whole += 1;
+        whole = whole.saturating_add(1);
         micros -= 1_000_000;
     }
     let nanos = u32::try_from(micros * 1000).ok()?;
@@ -73,19 +73,46 @@ mod tests {
 
     #[test]
     fn parses_numbers_and_strings() {
-        assert!(close(parse_timestamp(&json!(1_700_000_000)), 1_700_000_000.0));
-        assert!(close(parse_timestamp(&json!(1_700_000_000.25)), 1_700_000_000.25));
-        assert!(close(parse_timestamp(&json!("1700000000.5")), 1_700_000_000.5));
-        assert!(close(parse_timestamp(&json!("2023-11-14T22:13:20Z")), 1_700_000_000.0));
+        assert!(close(
+            parse_timestamp(&json!(1_700_000_000)),
+            1_700_000_000.0
+        ));
+        assert!(close(
+            parse_timestamp(&json!(1_700_000_000.25)),
+            1_700_000_000.25
+        ));
+        assert!(close(
+            parse_timestamp(&json!("1700000000.5")),
+            1_700_000_000.5
+        ));
+        assert!(close(
+            parse_timestamp(&json!("2023-11-14T22:13:20Z")),
+            1_700_000_000.0
+        ));
         assert!(close(
             parse_timestamp(&json!("2023-11-14T22:13:20.123456Z")),
             1_700_000_000.123456
         ));
-        assert!(close(parse_timestamp(&json!("2023-11-14T23:13:20+01:00")), 1_700_000_000.0));
-        assert!(close(parse_timestamp(&json!("2023-11-14T23:13:20.5+0100")), 1_700_000_000.5));
-        assert!(close(parse_timestamp(&json!("2023-11-14T22:13:20")), 1_700_000_000.0));
-        assert!(close(parse_timestamp(&json!("2023-11-14 22:13:20.250")), 1_700_000_000.25));
-        assert!(close(parse_timestamp(&json!("2023-11-14T22:13:20.123456789Z")), 1_700_000_000.123_457));
+        assert!(close(
+            parse_timestamp(&json!("2023-11-14T23:13:20+01:00")),
+            1_700_000_000.0
+        ));
+        assert!(close(
+            parse_timestamp(&json!("2023-11-14T23:13:20.5+0100")),
+            1_700_000_000.5
+        ));
+        assert!(close(
+            parse_timestamp(&json!("2023-11-14T22:13:20")),
+            1_700_000_000.0
+        ));
+        assert!(close(
+            parse_timestamp(&json!("2023-11-14 22:13:20.250")),
+            1_700_000_000.25
+        ));
+        assert!(close(
+            parse_timestamp(&json!("2023-11-14T22:13:20.123456789Z")),
+            1_700_000_000.123_457
+        ));
     }
 
     #[test]
@@ -105,6 +132,9 @@ mod tests {
         assert!(close(parse_timestamp_str(&s), 1_700_000_000.421_761));
         assert_eq!(format_rfc3339(f64::NAN), None);
         assert_eq!(format_rfc3339(1e300), None);
-        assert_eq!(format_rfc3339(0.9999999).as_deref(), Some("1970-01-01T00:00:01.000000Z"));
+        assert_eq!(
+            format_rfc3339(0.9999999).as_deref(),
+            Some("1970-01-01T00:00:01.000000Z")
+        );
     }
 }

@@ -29,12 +29,17 @@ fn ingest(bytes: &[u8]) -> NormalizedEvent {
     opts.client_ip = Some("192.0.2.10".into());
     let event = normalize_event(item.payload, &opts).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(Some(&event.event_id), envelope.headers.event_id.as_ref());
-    assert!(event.timestamp < sent_at && event.timestamp > sent_at - 1.0, "SDK time kept");
+    assert!(
+        event.timestamp < sent_at && event.timestamp > sent_at - 1.0,
+        "SDK time kept"
+    );
     event
 }
 
 fn frames(exception: &Value) -> &Vec<Value> {
-    exception["stacktrace"]["frames"].as_array().expect("frames")
+    exception["stacktrace"]["frames"]
+        .as_array()
+        .expect("frames")
 }
 
 #[test]
@@ -65,7 +70,11 @@ fn exception_with_local_variables() {
 
     let data = &event.data;
     assert_eq!(data["type"], json!("error"));
-    assert_eq!(data["user"]["id"], json!("42"), "numeric user id becomes a string");
+    assert_eq!(
+        data["user"]["id"],
+        json!("42"),
+        "numeric user id becomes a string"
+    );
     let values = data["exception"]["values"].as_array().expect("values");
     assert_eq!(values.len(), 1);
     assert_eq!(values[0]["type"], json!("ValueError"));
@@ -78,24 +87,36 @@ fn exception_with_local_variables() {
     assert_eq!(charge["abs_path"], json!("/app/capture.py"));
     assert_eq!(charge["lineno"], json!(34));
     assert_eq!(charge["in_app"], json!(true));
-    assert_eq!(charge["context_line"], json!("        raise ValueError(\"amount too large: %d\" % amount)"));
+    assert_eq!(
+        charge["context_line"],
+        json!("        raise ValueError(\"amount too large: %d\" % amount)")
+    );
     assert_eq!(charge["pre_context"].as_array().map(Vec::len), Some(5));
     assert_eq!(charge["post_context"].as_array().map(Vec::len), Some(5));
 
     let vars = &charge["vars"];
     assert_eq!(vars["password"], json!("[Filtered]"));
     assert_eq!(vars["api_token"], json!("[Filtered]"));
-    assert_eq!(vars["card"], json!("'[Filtered]'"), "the card number inside the repr is replaced");
+    assert_eq!(
+        vars["card"],
+        json!("'[Filtered]'"),
+        "the card number inside the repr is replaced"
+    );
     assert_eq!(vars["amount"], json!("500"));
     assert_eq!(vars["items"], json!(["1", "2", "3"]));
     // The secrets still appear in the source lines (`password = "hunter2"`), which are code,
     // not data; no variable of any frame holds them.
     for frame in frames {
         let vars = frame["vars"].to_string();
-        assert!(!vars.contains("hunter2") && !vars.contains("tok_live_abc"), "{vars}");
+        assert!(
+            !vars.contains("hunter2") && !vars.contains("tok_live_abc"),
+            "{vars}"
+        );
     }
 
-    let crumbs = data["breadcrumbs"]["values"].as_array().expect("breadcrumbs");
+    let crumbs = data["breadcrumbs"]["values"]
+        .as_array()
+        .expect("breadcrumbs");
     assert_eq!(crumbs.len(), 1);
     assert_eq!(crumbs[0]["message"], json!("user logged in"));
     assert!(crumbs[0]["timestamp"].is_f64());
@@ -117,7 +138,10 @@ fn message_event() {
     let event = ingest(&fixture("python-message.envelope"));
     assert_eq!(event.level, Level::Warning);
     assert_eq!(event.data["type"], json!("default"));
-    assert_eq!(event.data["logentry"], json!({"formatted": "Payment provider slow: 1200 ms"}));
+    assert_eq!(
+        event.data["logentry"],
+        json!({"formatted": "Payment provider slow: 1200 ms"})
+    );
     assert!(event.data.get("message").is_none());
     assert!(event.data.get("exception").is_none());
     assert_eq!(event.tag("level"), Some("warning"));
@@ -127,17 +151,29 @@ fn message_event() {
 #[test]
 fn chained_exception_oldest_first() {
     let event = ingest(&fixture("python-chained-exception.envelope"));
-    let values = event.data["exception"]["values"].as_array().expect("values");
+    let values = event.data["exception"]["values"]
+        .as_array()
+        .expect("values");
     let types: Vec<&str> = values.iter().filter_map(|v| v["type"].as_str()).collect();
-    assert_eq!(types, ["ValueError", "RuntimeError"], "cause first, raised exception last");
+    assert_eq!(
+        types,
+        ["ValueError", "RuntimeError"],
+        "cause first, raised exception last"
+    );
     assert_eq!(values[1]["value"], json!("checkout failed"));
     let cause_frames = frames(&values[0]);
-    assert_eq!(cause_frames.last().map(|f| &f["function"]), Some(&json!("charge")));
+    assert_eq!(
+        cause_frames.last().map(|f| &f["function"]),
+        Some(&json!("charge"))
+    );
     let vars = &cause_frames[1]["vars"];
     assert_eq!(vars["password"], json!("[Filtered]"));
     assert_eq!(vars["card"], json!("'[Filtered]'"), "spaced card number");
     let main_frames = frames(&values[1]);
-    assert_eq!(main_frames.last().map(|f| &f["function"]), Some(&json!("checkout")));
+    assert_eq!(
+        main_frames.last().map(|f| &f["function"]),
+        Some(&json!("checkout"))
+    );
     assert!(main_frames.iter().all(|f| f["context_line"].is_string()));
 }
 
@@ -151,9 +187,21 @@ fn session_update() {
     let rows = parse_session_item(item.payload).expect("session");
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
-    assert_eq!((row.release.as_str(), row.environment.as_str()), ("shop@1.4.2", "production"));
+    assert_eq!(
+        (row.release.as_str(), row.environment.as_str()),
+        ("shop@1.4.2", "production")
+    );
     // init + exited with errors = one errored session
-    assert_eq!((row.total, row.errored, row.exited, row.crashed, row.abnormal), (1, 1, 0, 0, 0));
+    assert_eq!(
+        (
+            row.total,
+            row.errored,
+            row.exited,
+            row.crashed,
+            row.abnormal
+        ),
+        (1, 1, 0, 0, 0)
+    );
     assert!(row.started > 1_795_000_000.0);
 }
 

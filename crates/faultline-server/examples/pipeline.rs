@@ -40,8 +40,27 @@ fn main() {
     };
     let config = GroupingConfig::default();
     let codec = faultline_store::codec::Codec::default();
+    // Steady state: the project's dictionary is trained on its first events.
+    if std::env::var("NO_DICT").is_err() {
+        let project = faultline_store::ProjectId(1);
+        let mut k = 0;
+        while codec.take_ready_samples().is_empty() && k < 10_000 {
+            let (_, p) = &payloads[k % payloads.len()];
+            let ev = normalize_event(p, &opts).expect("normalize");
+            let _ = codec.compress(project, &serde_json::to_vec(&ev.data).expect("json"));
+            k += 1;
+        }
+        let mut samples = Vec::new();
+        for (_, p) in payloads.iter().cycle().take(faultline_store::codec::TRAIN_SAMPLES) {
+            let ev = normalize_event(p, &opts).expect("normalize");
+            samples.push(serde_json::to_vec(&ev.data).expect("json"));
+        }
+        let dict = faultline_store::codec::Codec::train(&samples).expect("dictionary");
+        codec.install(project, faultline_store::codec::Dictionary::new(1, &dict), true);
+    }
     let mut t = [0f64; 5];
     let mut n = 0usize;
+    let (mut zbytes, mut rawbytes) = (0usize, 0usize);
     for _ in 0..iterations {
         for (_, p) in &payloads {
             let a = Instant::now();
@@ -54,6 +73,8 @@ fn main() {
             let raw = serde_json::to_vec(&ev.data).expect("json");
             let e = Instant::now();
             let z = codec.compress(faultline_store::ProjectId(1), &raw).expect("zstd");
+            zbytes += z.data.len();
+            rawbytes += raw.len();
             let f = Instant::now();
             std::hint::black_box((g, m, z));
             for (slot, (x, y)) in t.iter_mut().zip([(a, b), (b, c), (c, d), (d, e), (e, f)]) {
@@ -69,6 +90,7 @@ fn main() {
         println!("  {name:<16} {:>8.1} µs/event", secs / n as f64 * 1e6);
     }
     println!("  {:<16} {:>8.1} µs/event", "total", total / n as f64 * 1e6);
+    println!("  payload {} → {} bytes per event compressed", rawbytes / n, zbytes / n);
     write_path(&payloads, &opts, &config);
 }
 

@@ -9,12 +9,17 @@ use super::level::Level;
 /// `username:…`, `ip:…`.
 pub(crate) fn user_key(event: &Map<String, Value>) -> Option<String> {
     let user = event.get("user")?.as_object()?;
-    [("id", "id"), ("email", "email"), ("username", "username"), ("ip_address", "ip")]
-        .into_iter()
-        .find_map(|(field, prefix)| {
-            let value = user.get(field)?.as_str()?.trim();
-            (!value.is_empty()).then(|| format!("{prefix}:{value}"))
-        })
+    [
+        ("id", "id"),
+        ("email", "email"),
+        ("username", "username"),
+        ("ip_address", "ip"),
+    ]
+    .into_iter()
+    .find_map(|(field, prefix)| {
+        let value = user.get(field)?.as_str()?.trim();
+        (!value.is_empty()).then(|| format!("{prefix}:{value}"))
+    })
 }
 
 /// The event's own tags plus the derived ones. The event's tags win on key conflicts, except
@@ -60,10 +65,18 @@ pub(crate) fn merge_tags(
                 .and_then(Value::as_bool)
                 .map(|handled| if handled { "yes" } else { "no" }.to_string()),
         ),
-        ("mechanism", mechanism.and_then(|m| m.get("type")).and_then(Value::as_str).map(str::to_owned)),
+        (
+            "mechanism",
+            mechanism
+                .and_then(|m| m.get("type"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        ),
     ];
     for (key, value) in derived {
-        let Some((key, value)) = value.and_then(|v| clean_tag(key, &v)) else { continue };
+        let Some((key, value)) = value.and_then(|v| clean_tag(key, &v)) else {
+            continue;
+        };
         if !tags.iter().any(|(k, _)| *k == key) {
             tags.push((key, value));
         }
@@ -78,9 +91,14 @@ pub(crate) fn last_exception(event: &Map<String, Value>) -> Option<&Value> {
 
 /// `contexts.trace.trace_id` as 32 lowercase hex.
 pub(crate) fn trace_id(event: &Map<String, Value>) -> Option<String> {
-    let raw = event.get("contexts")?.get("trace")?.get("trace_id")?.as_str()?;
+    let raw = event
+        .get("contexts")?
+        .get("trace")?
+        .get("trace_id")?
+        .as_str()?;
     let hex: String = raw.chars().filter(|c| *c != '-').collect();
-    (hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+    (hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -94,10 +112,22 @@ mod tests {
 
     #[test]
     fn user_key_priority() {
-        assert_eq!(user_key(&map(json!({"user": {"id": "7", "email": "a@b"}}))).as_deref(), Some("id:7"));
-        assert_eq!(user_key(&map(json!({"user": {"email": "a@b", "username": "ada"}}))).as_deref(), Some("email:a@b"));
-        assert_eq!(user_key(&map(json!({"user": {"username": "ada"}}))).as_deref(), Some("username:ada"));
-        assert_eq!(user_key(&map(json!({"user": {"ip_address": "10.0.0.1", "id": " "}}))).as_deref(), Some("ip:10.0.0.1"));
+        assert_eq!(
+            user_key(&map(json!({"user": {"id": "7", "email": "a@b"}}))).as_deref(),
+            Some("id:7")
+        );
+        assert_eq!(
+            user_key(&map(json!({"user": {"email": "a@b", "username": "ada"}}))).as_deref(),
+            Some("email:a@b")
+        );
+        assert_eq!(
+            user_key(&map(json!({"user": {"username": "ada"}}))).as_deref(),
+            Some("username:ada")
+        );
+        assert_eq!(
+            user_key(&map(json!({"user": {"ip_address": "10.0.0.1", "id": " "}}))).as_deref(),
+            Some("ip:10.0.0.1")
+        );
         assert_eq!(user_key(&map(json!({"user": {}}))), None);
         assert_eq!(user_key(&map(json!({}))), None);
     }
@@ -114,13 +144,24 @@ mod tests {
                 {"type": "B", "mechanism": {"type": "excepthook", "handled": false}}
             ]}
         }));
-        let own = vec![("level".to_string(), "debug".to_string()), ("environment".to_string(), "mine".to_string())];
+        let own = vec![
+            ("level".to_string(), "debug".to_string()),
+            ("environment".to_string(), "mine".to_string()),
+        ];
         let tags = merge_tags(own, &event, Level::Fatal, Some("id:42"));
         let expected: Vec<(String, String)> = [
-            ("level", "fatal"), ("environment", "mine"), ("release", "app@1"), ("server_name", "web-1"),
-            ("transaction", "/checkout"), ("logger", "app.payments"), ("os.name", "Linux"),
-            ("runtime", "CPython 3.11.7"), ("browser", "Chrome"), ("user", "id:42"),
-            ("handled", "no"), ("mechanism", "excepthook"),
+            ("level", "fatal"),
+            ("environment", "mine"),
+            ("release", "app@1"),
+            ("server_name", "web-1"),
+            ("transaction", "/checkout"),
+            ("logger", "app.payments"),
+            ("os.name", "Linux"),
+            ("runtime", "CPython 3.11.7"),
+            ("browser", "Chrome"),
+            ("user", "id:42"),
+            ("handled", "no"),
+            ("mechanism", "excepthook"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -131,9 +172,15 @@ mod tests {
     #[test]
     fn trace_ids() {
         assert_eq!(
-            trace_id(&map(json!({"contexts": {"trace": {"trace_id": "61B06D363F884B3893036948E7B477AE"}}}))).as_deref(),
+            trace_id(&map(
+                json!({"contexts": {"trace": {"trace_id": "61B06D363F884B3893036948E7B477AE"}}})
+            ))
+            .as_deref(),
             Some("61b06d363f884b3893036948e7b477ae")
         );
-        assert_eq!(trace_id(&map(json!({"contexts": {"trace": {"trace_id": "short"}}}))), None);
+        assert_eq!(
+            trace_id(&map(json!({"contexts": {"trace": {"trace_id": "short"}}}))),
+            None
+        );
     }
 }

@@ -34,7 +34,10 @@ pub(crate) fn integral_number(value: &Value) -> Option<String> {
 pub(crate) fn to_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
-        Value::Number(n) => n.as_f64().filter(|f| *f == 0.0 || *f == 1.0).map(|f| f == 1.0),
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|f| *f == 0.0 || *f == 1.0)
+            .map(|f| f == 1.0),
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" => Some(true),
             "false" | "no" | "0" => Some(false),
@@ -80,8 +83,9 @@ pub(crate) fn string_field(map: &mut Map<String, Value>, key: &str, max: usize) 
         map.remove(key);
         return None;
     };
-    let mut s = s.trim().replace(['\r', '\n'], " ");
+    let mut s = s.replace(['\r', '\n'], " ").trim().to_string();
     truncate_chars(&mut s, max);
+    s.truncate(s.trim_end().len());
     if s.is_empty() {
         map.remove(key);
         return None;
@@ -146,7 +150,9 @@ pub(crate) fn limit_databag(map: &mut Map<String, Value>, max_value: usize, max_
     let mut total = 0usize;
     let keys: Vec<String> = map.keys().cloned().collect();
     for key in keys {
-        let Some(value) = map.get_mut(&key) else { continue };
+        let Some(value) = map.get_mut(&key) else {
+            continue;
+        };
         let mut size = json_size(value);
         if size > max_value {
             let mut text = match &mut *value {
@@ -181,7 +187,10 @@ mod tests {
         assert_eq!(to_string_lossy(&json!(42)).as_deref(), Some("42"));
         assert_eq!(to_string_lossy(&json!(42.0)).as_deref(), Some("42"));
         assert_eq!(to_string_lossy(&json!(-3.5)).as_deref(), Some("-3.5"));
-        assert_eq!(to_string_lossy(&json!({"a":[1]})).as_deref(), Some("{\"a\":[1]}"));
+        assert_eq!(
+            to_string_lossy(&json!({"a":[1]})).as_deref(),
+            Some("{\"a\":[1]}")
+        );
         assert_eq!(to_string_lossy(&json!(null)), None);
     }
 
@@ -220,7 +229,10 @@ mod tests {
         assert_eq!(string_field(map, "d", 10).as_deref(), Some("1.5"));
         assert_eq!(string_field(map, "e", 3).as_deref(), Some("abc"));
         assert_eq!(string_field(map, "missing", 3), None);
-        assert_eq!(Value::Object(map.clone()), json!({"a": "x y", "d": "1.5", "e": "abc"}));
+        assert_eq!(
+            Value::Object(map.clone()),
+            json!({"a": "x y", "d": "1.5", "e": "abc"})
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{Map, Value};
 
 use super::fields::{
-    cap_strings, json_size, limit_databag, string_field, to_string_lossy,
-    truncate_chars, truncate_text,
+    cap_strings, json_size, limit_databag, string_field, to_string_lossy, truncate_chars,
+    truncate_text,
 };
 use super::limits;
 
@@ -47,7 +47,10 @@ fn logentry_parts(value: Value) -> Option<LogParts> {
         Value::Object(map) => {
             let message = non_empty(map.get("message").and_then(to_string_lossy));
             let formatted = non_empty(map.get("formatted").and_then(to_string_lossy));
-            let params = map.get("params").filter(|p| p.is_array() || p.is_object()).cloned();
+            let params = map
+                .get("params")
+                .filter(|p| p.is_array() || p.is_object())
+                .cloned();
             (message.is_some() || formatted.is_some()).then_some((message, formatted, params))
         }
         // `false`, null, numbers: no message.
@@ -107,7 +110,10 @@ fn format_params(template: &str, params: &Value) -> Option<String> {
 /// and cut to 200 characters; the first occurrence of a key wins.
 pub(crate) fn collect_tags(value: Option<Value>) -> Vec<(String, String)> {
     let entries: Vec<(Value, Value)> = match value {
-        Some(Value::Object(map)) => map.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        Some(Value::Object(map)) => map
+            .into_iter()
+            .map(|(k, v)| (Value::String(k), v))
+            .collect(),
         Some(Value::Array(items)) => items
             .into_iter()
             .filter_map(|item| match item {
@@ -125,7 +131,9 @@ pub(crate) fn collect_tags(value: Option<Value>) -> Vec<(String, String)> {
         let (Some(key), Some(value)) = (to_string_lossy(&key), to_string_lossy(&value)) else {
             continue;
         };
-        let Some((key, value)) = clean_tag(&key, &value) else { continue };
+        let Some((key, value)) = clean_tag(&key, &value) else {
+            continue;
+        };
         if !tags.iter().any(|(k, _)| *k == key) {
             tags.push((key, value));
         }
@@ -137,8 +145,10 @@ pub(crate) fn collect_tags(value: Option<Value>) -> Vec<(String, String)> {
 pub(crate) fn clean_tag(key: &str, value: &str) -> Option<(String, String)> {
     let mut key = key.trim().replace(' ', "-");
     truncate_chars(&mut key, limits::TAG);
-    let mut value = value.trim().replace(['\r', '\n'], " ");
+    key.truncate(key.trim_end().len());
+    let mut value = value.replace(['\r', '\n'], " ").trim().to_string();
     truncate_chars(&mut value, limits::TAG);
+    value.truncate(value.trim_end().len());
     (!key.is_empty() && !value.is_empty()).then_some((key, value))
 }
 
@@ -170,8 +180,13 @@ pub(crate) fn normalize_fingerprint(value: Value) -> Option<Value> {
 
 /// `user` with `id` a string and `{{auto}}` IP addresses resolved to the client's.
 pub(crate) fn normalize_user(value: Value, client_ip: Option<&str>) -> Option<Value> {
-    let Value::Object(mut user) = value else { return None };
-    if user.get("id").is_some_and(|v| v.is_object() || v.is_array()) {
+    let Value::Object(mut user) = value else {
+        return None;
+    };
+    if user
+        .get("id")
+        .is_some_and(|v| v.is_object() || v.is_array())
+    {
         user.remove("id");
     }
     for key in ["id", "email", "username", "name", "segment"] {
@@ -191,7 +206,11 @@ pub(crate) fn normalize_user(value: Value, client_ip: Option<&str>) -> Option<Va
 }
 
 fn resolve_auto_ip(map: &mut Map<String, Value>, key: &str, client_ip: Option<&str>) {
-    if map.get(key).and_then(Value::as_str).is_some_and(|ip| ip.trim() == "{{auto}}") {
+    if map
+        .get(key)
+        .and_then(Value::as_str)
+        .is_some_and(|ip| ip.trim() == "{{auto}}")
+    {
         match client_ip {
             Some(ip) => map.insert(key.to_string(), Value::String(ip.to_string())),
             None => map.remove(key),
@@ -200,25 +219,45 @@ fn resolve_auto_ip(map: &mut Map<String, Value>, key: &str, client_ip: Option<&s
 }
 
 /// Characters escaped when a query map is turned back into a string.
-const QUERY_ESCAPE: &AsciiSet =
-    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'&').add(b'+').add(b'=').add(b'<').add(b'>');
+const QUERY_ESCAPE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'=')
+    .add(b'<')
+    .add(b'>');
 
 /// `request` with `headers` and `cookies` as `[name, value]` pairs, `query_string` a string,
 /// `method` upper case, a query in `url` moved to `query_string`, `data` as sent.
 pub(crate) fn normalize_request(value: Value, client_ip: Option<&str>) -> Option<Value> {
-    let Value::Object(mut req) = value else { return None };
+    let Value::Object(mut req) = value else {
+        return None;
+    };
     string_field(&mut req, "url", limits::REQUEST_STRING);
     if let Some(url) = req.get("url").and_then(Value::as_str).map(str::to_owned) {
-        let (rest, fragment) = url.split_once('#').map_or((url.as_str(), None), |(u, f)| (u, Some(f)));
-        let (base, query) = rest.split_once('?').map_or((rest, None), |(u, q)| (u, Some(q)));
+        let (rest, fragment) = url
+            .split_once('#')
+            .map_or((url.as_str(), None), |(u, f)| (u, Some(f)));
+        let (base, query) = rest
+            .split_once('?')
+            .map_or((rest, None), |(u, q)| (u, Some(q)));
         if query.is_some() || fragment.is_some() {
             if let Some(query) = query.filter(|q| !q.is_empty()) {
-                req.entry("query_string").or_insert_with(|| Value::String(query.into()));
+                req.entry("query_string")
+                    .or_insert_with(|| Value::String(query.into()));
             }
             if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
-                req.entry("fragment").or_insert_with(|| Value::String(fragment.into()));
+                req.entry("fragment")
+                    .or_insert_with(|| Value::String(fragment.into()));
             }
-            req.insert("url".into(), Value::String(base.into()));
+            if base.is_empty() {
+                req.remove("url");
+            } else {
+                req.insert("url".into(), Value::String(base.into()));
+            }
         }
     }
     if let Some(method) = string_field(&mut req, "method", 32) {
@@ -237,7 +276,7 @@ pub(crate) fn normalize_request(value: Value, client_ip: Option<&str>) -> Option
     }
     match req.remove("query_string") {
         Some(Value::String(query)) => {
-            let query = query.strip_prefix('?').unwrap_or(&query);
+            let query = query.trim_start_matches('?');
             if !query.is_empty() {
                 let mut query = query.to_string();
                 truncate_chars(&mut query, limits::REQUEST_STRING);
@@ -248,7 +287,11 @@ pub(crate) fn normalize_request(value: Value, client_ip: Option<&str>) -> Option
             let query = to_pairs(value)
                 .into_iter()
                 .map(|(k, v)| {
-                    format!("{}={}", utf8_percent_encode(&k, QUERY_ESCAPE), utf8_percent_encode(&v, QUERY_ESCAPE))
+                    format!(
+                        "{}={}",
+                        utf8_percent_encode(&k, QUERY_ESCAPE),
+                        utf8_percent_encode(&v, QUERY_ESCAPE)
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join("&");
@@ -281,7 +324,10 @@ pub(crate) fn normalize_request(value: Value, client_ip: Option<&str>) -> Option
 /// `, ` (multi-valued headers), nulls dropped.
 fn to_pairs(value: Value) -> Vec<(String, String)> {
     let entries: Vec<(Value, Value)> = match value {
-        Value::Object(map) => map.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| (Value::String(k), v))
+            .collect(),
         Value::Array(items) => items
             .into_iter()
             .filter_map(|item| match item {
@@ -299,9 +345,11 @@ fn to_pairs(value: Value) -> Vec<(String, String)> {
         .filter_map(|(k, v)| {
             let key = to_string_lossy(&k)?;
             let mut value = match v {
-                Value::Array(values) => {
-                    values.iter().filter_map(to_string_lossy).collect::<Vec<_>>().join(", ")
-                }
+                Value::Array(values) => values
+                    .iter()
+                    .filter_map(to_string_lossy)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 other => to_string_lossy(&other)?,
             };
             truncate_text(&mut value, limits::REQUEST_STRING);
@@ -335,7 +383,9 @@ fn pairs_to_json(pairs: Vec<(String, String)>) -> Value {
 
 /// `contexts`: only object values are kept; an oversized context has its strings cut.
 pub(crate) fn normalize_contexts(value: Value) -> Option<Value> {
-    let Value::Object(mut contexts) = value else { return None };
+    let Value::Object(mut contexts) = value else {
+        return None;
+    };
     contexts.retain(|_, v| v.is_object());
     for context in contexts.values_mut() {
         if json_size(context) > limits::CONTEXT {
@@ -347,14 +397,18 @@ pub(crate) fn normalize_contexts(value: Value) -> Option<Value> {
 
 /// `extra`: 16 KiB per value, 256 KiB in all.
 pub(crate) fn normalize_extra(value: Value) -> Option<Value> {
-    let Value::Object(mut extra) = value else { return None };
+    let Value::Object(mut extra) = value else {
+        return None;
+    };
     limit_databag(&mut extra, limits::EXTRA_VALUE, limits::EXTRA_TOTAL);
     (!extra.is_empty()).then_some(Value::Object(extra))
 }
 
 /// `modules`: package → version strings, bounded in size.
 pub(crate) fn normalize_modules(value: Value) -> Option<Value> {
-    let Value::Object(mut modules) = value else { return None };
+    let Value::Object(mut modules) = value else {
+        return None;
+    };
     let keys: Vec<String> = modules.keys().cloned().collect();
     for key in keys {
         string_field(&mut modules, &key, limits::FRAME_STRING);
@@ -365,7 +419,9 @@ pub(crate) fn normalize_modules(value: Value) -> Option<Value> {
 
 /// `sdk`: an object, as sent.
 pub(crate) fn normalize_sdk(value: Value) -> Option<Value> {
-    let Value::Object(mut sdk) = value else { return None };
+    let Value::Object(mut sdk) = value else {
+        return None;
+    };
     string_field(&mut sdk, "name", limits::FRAME_STRING);
     string_field(&mut sdk, "version", limits::FRAME_STRING);
     Some(Value::Object(sdk))
@@ -378,18 +434,31 @@ mod tests {
 
     #[test]
     fn logentry_shapes() {
-        assert_eq!(normalize_logentry(None, Some(json!("boom"))), Some(json!({"formatted": "boom"})));
+        assert_eq!(
+            normalize_logentry(None, Some(json!("boom"))),
+            Some(json!({"formatted": "boom"}))
+        );
         assert_eq!(normalize_logentry(None, Some(json!(false))), None);
         assert_eq!(normalize_logentry(None, Some(json!(null))), None);
         assert_eq!(normalize_logentry(None, Some(json!(""))), None);
         assert_eq!(normalize_logentry(None, None), None);
         assert_eq!(
-            normalize_logentry(None, Some(json!({"message": "Sending %d requests to %s", "params": [3, "db"]}))),
-            Some(json!({"message": "Sending %d requests to %s", "formatted": "Sending 3 requests to db", "params": [3, "db"]}))
+            normalize_logentry(
+                None,
+                Some(json!({"message": "Sending %d requests to %s", "params": [3, "db"]}))
+            ),
+            Some(
+                json!({"message": "Sending %d requests to %s", "formatted": "Sending 3 requests to db", "params": [3, "db"]})
+            )
         );
         assert_eq!(
-            normalize_logentry(Some(json!({"message": "%(n)s users, 100%% sure", "params": {"n": 5}})), Some(json!("legacy"))),
-            Some(json!({"message": "%(n)s users, 100%% sure", "formatted": "5 users, 100% sure", "params": {"n": 5}}))
+            normalize_logentry(
+                Some(json!({"message": "%(n)s users, 100%% sure", "params": {"n": 5}})),
+                Some(json!("legacy"))
+            ),
+            Some(
+                json!({"message": "%(n)s users, 100%% sure", "formatted": "5 users, 100% sure", "params": {"n": 5}})
+            )
         );
         // logentry without text falls back to the legacy message
         assert_eq!(
@@ -398,7 +467,10 @@ mod tests {
         );
         // Template and params that do not fit: the template is shown as is.
         assert_eq!(
-            normalize_logentry(Some(json!({"message": "%s and %s", "params": ["one"]})), None),
+            normalize_logentry(
+                Some(json!({"message": "%s and %s", "params": ["one"]})),
+                None
+            ),
             Some(json!({"message": "%s and %s", "formatted": "%s and %s", "params": ["one"]}))
         );
         assert_eq!(
@@ -406,23 +478,38 @@ mod tests {
             Some(json!({"message": "a", "formatted": "b"}))
         );
         let long = normalize_logentry(Some(json!("x".repeat(10_000))), None).unwrap();
-        assert_eq!(long["formatted"].as_str().unwrap().chars().count(), limits::MESSAGE);
+        assert_eq!(
+            long["formatted"].as_str().unwrap().chars().count(),
+            limits::MESSAGE
+        );
     }
 
     #[test]
     fn format_params_handles_widths_and_errors() {
-        assert_eq!(format_params("%5.2f%%", &json!([1.5])).as_deref(), Some("1.5%"));
+        assert_eq!(
+            format_params("%5.2f%%", &json!([1.5])).as_deref(),
+            Some("1.5%")
+        );
         assert_eq!(format_params("%s", &json!({})), None);
         assert_eq!(format_params("%(x)s", &json!([1])), None);
-        assert_eq!(format_params("trailing %", &json!([])).as_deref(), Some("trailing %"));
+        assert_eq!(
+            format_params("trailing %", &json!([])).as_deref(),
+            Some("trailing %")
+        );
         assert_eq!(format_params("%s", &json!([null])).as_deref(), Some("None"));
     }
 
     #[test]
     fn tags_from_map_and_pairs() {
         let long = "v".repeat(300);
-        let tags = collect_tags(Some(json!({"flag": true, "n": 3, "off": false, "none": null, " my key ": " x ", "long": long, "empty": ""})));
-        let get = |k: &str| tags.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let tags = collect_tags(Some(
+            json!({"flag": true, "n": 3, "off": false, "none": null, " my key ": " x ", "long": long, "empty": ""}),
+        ));
+        let get = |k: &str| {
+            tags.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("flag"), Some("True"));
         assert_eq!(get("off"), Some("False"));
         assert_eq!(get("n"), Some("3"));
@@ -431,8 +518,18 @@ mod tests {
         assert_eq!(get("my-key"), Some("x"));
         assert_eq!(get("long").map(|v| v.len()), Some(200));
 
-        let pairs = collect_tags(Some(json!([["a", "1"], ["b", 2.5], ["a", "dup"], ["bad"], "junk", [null, "x"]])));
-        assert_eq!(pairs, vec![("a".into(), "1".into()), ("b".into(), "2.5".into())]);
+        let pairs = collect_tags(Some(json!([
+            ["a", "1"],
+            ["b", 2.5],
+            ["a", "dup"],
+            ["bad"],
+            "junk",
+            [null, "x"]
+        ])));
+        assert_eq!(
+            pairs,
+            vec![("a".into(), "1".into()), ("b".into(), "2.5".into())]
+        );
         assert!(collect_tags(Some(json!("nope"))).is_empty());
     }
 
@@ -442,7 +539,10 @@ mod tests {
             normalize_fingerprint(json!(["{{ default }}", 3.5, true, null, 7, {"x": 1}, -2.9])),
             Some(json!(["{{ default }}", "3", "True", "7", "-2"]))
         );
-        assert_eq!(normalize_fingerprint(json!("single")), Some(json!(["single"])));
+        assert_eq!(
+            normalize_fingerprint(json!("single")),
+            Some(json!(["single"]))
+        );
         assert_eq!(normalize_fingerprint(json!([null])), None);
         assert_eq!(normalize_fingerprint(json!({"a": 1})), None);
     }
@@ -450,12 +550,24 @@ mod tests {
     #[test]
     fn user_shapes() {
         assert_eq!(
-            normalize_user(json!({"id": 42, "ip_address": "{{auto}}", "email": null, "data": {"k": "v"}}), Some("203.0.113.9")),
+            normalize_user(
+                json!({"id": 42, "ip_address": "{{auto}}", "email": null, "data": {"k": "v"}}),
+                Some("203.0.113.9")
+            ),
             Some(json!({"id": "42", "ip_address": "203.0.113.9", "data": {"k": "v"}}))
         );
-        assert_eq!(normalize_user(json!({"ip_address": "{{auto}}"}), None), None);
-        assert_eq!(normalize_user(json!({"id": 42.0, "data": "x"}), None), Some(json!({"id": "42"})));
-        assert_eq!(normalize_user(json!({"id": {"x": 1}, "username": "ada"}), None), Some(json!({"username": "ada"})));
+        assert_eq!(
+            normalize_user(json!({"ip_address": "{{auto}}"}), None),
+            None
+        );
+        assert_eq!(
+            normalize_user(json!({"id": 42.0, "data": "x"}), None),
+            Some(json!({"id": "42"}))
+        );
+        assert_eq!(
+            normalize_user(json!({"id": {"x": 1}, "username": "ada"}), None),
+            Some(json!({"username": "ada"}))
+        );
         assert_eq!(normalize_user(json!("ada"), None), None);
     }
 
@@ -477,8 +589,14 @@ mod tests {
         assert_eq!(req["query_string"], json!("item=1&q=a"));
         assert_eq!(req["fragment"], json!("top"));
         assert_eq!(req["method"], json!("POST"));
-        assert_eq!(req["headers"], json!([["Accept", "a, b"], ["Content-Type", "text/html"]]));
-        assert_eq!(req["cookies"], json!([["a", "1"], ["b", "2"], ["flag", ""]]));
+        assert_eq!(
+            req["headers"],
+            json!([["Accept", "a, b"], ["Content-Type", "text/html"]])
+        );
+        assert_eq!(
+            req["cookies"],
+            json!([["a", "1"], ["b", "2"], ["flag", ""]])
+        );
         assert_eq!(req["data"], json!({"k": "v"}));
         assert_eq!(req["env"], json!({"REMOTE_ADDR": "198.51.100.1"}));
 
@@ -493,7 +611,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(req["url"], json!("/p"));
-        assert_eq!(req["query_string"], json!("a%20b=c%26d&e=5"), "explicit query_string wins");
+        assert_eq!(
+            req["query_string"],
+            json!("a%20b=c%26d&e=5"),
+            "explicit query_string wins"
+        );
         assert_eq!(req["headers"], json!([["Host", "h"], ["X-Num", "3"]]));
         assert_eq!(req["cookies"], json!([["s", "v"]]));
 
@@ -511,7 +633,10 @@ mod tests {
             Some(json!({"os": {"name": "Linux"}}))
         );
         let big = normalize_contexts(json!({"device": {"blob": "x".repeat(20_000)}})).unwrap();
-        assert_eq!(big["device"]["blob"].as_str().unwrap().chars().count(), limits::CONTEXT_STRING);
+        assert_eq!(
+            big["device"]["blob"].as_str().unwrap().chars().count(),
+            limits::CONTEXT_STRING
+        );
         assert_eq!(normalize_extra(json!([1])), None);
         let extra = normalize_extra(json!({"big": "y".repeat(100_000), "small": 1})).unwrap();
         assert!(extra["big"].as_str().unwrap().len() <= limits::EXTRA_VALUE);

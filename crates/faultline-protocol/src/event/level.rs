@@ -6,7 +6,9 @@ use std::str::FromStr;
 use serde_json::Value;
 
 /// Severity of an event, most severe first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// A crash or unrecoverable error.
@@ -134,6 +136,9 @@ mod tests {
 
     #[test]
     fn serde_uses_lowercase_names() {
-        assert_eq!(serde_json::to_value(Level::Fatal).ok(), Some(json!("fatal")));
+        assert_eq!(
+            serde_json::to_value(Level::Fatal).ok(),
+            Some(json!("fatal"))
+        );
     }
 }

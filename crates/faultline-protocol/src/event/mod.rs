@@ -30,8 +30,25 @@ pub const MIN_CLOCK_DRIFT: f64 = 55.0 * 60.0;
 
 /// Valid platforms (Relay's list); anything else becomes `other`.
 pub const VALID_PLATFORMS: &[&str] = &[
-    "as3", "c", "cfml", "cocoa", "csharp", "elixir", "go", "groovy", "haskell", "java",
-    "javascript", "native", "node", "objc", "other", "perl", "php", "python", "ruby",
+    "as3",
+    "c",
+    "cfml",
+    "cocoa",
+    "csharp",
+    "elixir",
+    "go",
+    "groovy",
+    "haskell",
+    "java",
+    "javascript",
+    "native",
+    "node",
+    "objc",
+    "other",
+    "perl",
+    "php",
+    "python",
+    "ruby",
 ];
 
 const LEGACY_ALIASES: &[(&str, &str)] = &[
@@ -115,7 +132,10 @@ pub struct NormalizedEvent {
 impl NormalizedEvent {
     /// The value of a tag.
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -156,9 +176,15 @@ pub enum EventError {
 /// assert_eq!(event.data["logentry"]["formatted"], "boom");
 /// assert_eq!(event.tag("a"), Some("1"));
 /// ```
-pub fn normalize_event(payload: &[u8], opts: &NormalizeOptions) -> Result<NormalizedEvent, EventError> {
+pub fn normalize_event(
+    payload: &[u8],
+    opts: &NormalizeOptions,
+) -> Result<NormalizedEvent, EventError> {
     if payload.len() > MAX_EVENT_SIZE {
-        return Err(EventError::TooLarge { size: payload.len(), limit: MAX_EVENT_SIZE });
+        return Err(EventError::TooLarge {
+            size: payload.len(),
+            limit: MAX_EVENT_SIZE,
+        });
     }
     let value: Value = serde_json::from_slice(payload).map_err(|e| EventError::InvalidJson {
         line: e.line(),
@@ -169,7 +195,10 @@ pub fn normalize_event(payload: &[u8], opts: &NormalizeOptions) -> Result<Normal
 }
 
 /// Like [`normalize_event`] for an already-parsed value (no size check).
-pub fn normalize_value(mut value: Value, opts: &NormalizeOptions) -> Result<NormalizedEvent, EventError> {
+pub fn normalize_value(
+    mut value: Value,
+    opts: &NormalizeOptions,
+) -> Result<NormalizedEvent, EventError> {
     if !value.is_object() {
         return Err(EventError::NotAnObject);
     }
@@ -193,7 +222,11 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
         .event_id
         .as_deref()
         .and_then(normalize_event_id)
-        .or_else(|| ev.get("event_id").and_then(Value::as_str).and_then(normalize_event_id))
+        .or_else(|| {
+            ev.get("event_id")
+                .and_then(Value::as_str)
+                .and_then(normalize_event_id)
+        })
         .or_else(|| normalize_event_id(&opts.fallback_event_id))
         .unwrap_or_else(|| opts.fallback_event_id.clone());
     ev.insert("event_id".into(), Value::String(event_id.clone()));
@@ -201,8 +234,15 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
     let is_transaction = ev.get("type").and_then(Value::as_str) == Some("transaction");
     let (timestamp, drift) = normalize_timestamps(&mut ev, opts);
 
-    let default_level = if is_transaction { Level::Info } else { Level::Error };
-    let level = ev.get("level").and_then(Level::from_json).unwrap_or(default_level);
+    let default_level = if is_transaction {
+        Level::Info
+    } else {
+        Level::Error
+    };
+    let level = ev
+        .get("level")
+        .and_then(Level::from_json)
+        .unwrap_or(default_level);
     ev.insert("level".into(), Value::String(level.as_str().into()));
 
     let platform = ev
@@ -220,16 +260,26 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
     let threads = ev.remove("threads").and_then(stack::normalize_threads);
     set(&mut ev, "threads", threads);
     stack::normalize_stack_field(&mut ev, "stacktrace");
-    let breadcrumbs = ev.remove("breadcrumbs").and_then(|b| stack::normalize_breadcrumbs(b, drift));
+    let breadcrumbs = ev
+        .remove("breadcrumbs")
+        .and_then(|b| stack::normalize_breadcrumbs(b, drift));
     set(&mut ev, "breadcrumbs", breadcrumbs);
-    let fingerprint = ev.remove("fingerprint").and_then(interfaces::normalize_fingerprint);
+    let fingerprint = ev
+        .remove("fingerprint")
+        .and_then(interfaces::normalize_fingerprint);
     set(&mut ev, "fingerprint", fingerprint);
     let client_ip = opts.client_ip.as_deref();
-    let user = ev.remove("user").and_then(|u| interfaces::normalize_user(u, client_ip));
+    let user = ev
+        .remove("user")
+        .and_then(|u| interfaces::normalize_user(u, client_ip));
     set(&mut ev, "user", user);
-    let request = ev.remove("request").and_then(|r| interfaces::normalize_request(r, client_ip));
+    let request = ev
+        .remove("request")
+        .and_then(|r| interfaces::normalize_request(r, client_ip));
     set(&mut ev, "request", request);
-    let contexts = ev.remove("contexts").and_then(interfaces::normalize_contexts);
+    let contexts = ev
+        .remove("contexts")
+        .and_then(interfaces::normalize_contexts);
     set(&mut ev, "contexts", contexts);
     let extra = ev.remove("extra").and_then(interfaces::normalize_extra);
     set(&mut ev, "extra", extra);
@@ -248,7 +298,10 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
 
     if !is_transaction {
         let has_exception = ev.contains_key("exception");
-        ev.insert("type".into(), Value::String(if has_exception { "error" } else { "default" }.into()));
+        ev.insert(
+            "type".into(),
+            Value::String(if has_exception { "error" } else { "default" }.into()),
+        );
     }
 
     let user_key = derive::user_key(&ev);
@@ -260,7 +313,12 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
         .collect();
     ev.insert("tags".into(), Value::Array(tag_pairs));
 
-    let sdk_str = |key: &str| ev.get("sdk").and_then(|s| s.get(key)).and_then(Value::as_str).map(str::to_owned);
+    let sdk_str = |key: &str| {
+        ev.get("sdk")
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     let (sdk_name, sdk_version) = (sdk_str("name"), sdk_str("version"));
     let trace_id = derive::trace_id(&ev);
 
@@ -297,23 +355,31 @@ fn normalize_timestamps(ev: &mut Map<String, Value>, opts: &NormalizeOptions) ->
         .unwrap_or(0.0);
     let sdk_time = ev.get("timestamp").and_then(parse_timestamp);
     if drift != 0.0 {
-        errors.push(time_error("clock_drift", opts.sent_at.unwrap_or(received), received));
+        errors.push(time_error(
+            "clock_drift",
+            opts.sent_at.unwrap_or(received),
+            received,
+        ));
     }
-    let mut timestamp = sdk_time.map_or(received, |t| t + drift);
+    let mut timestamp = sdk_time
+        .map(|t| t + drift)
+        .filter(|t| t.is_finite())
+        .unwrap_or(received);
     if timestamp < received - MAX_SECS_IN_PAST || timestamp > received + MAX_SECS_IN_FUTURE {
-        let kind = if timestamp < received { "past_timestamp" } else { "future_timestamp" };
+        let kind = if timestamp < received {
+            "past_timestamp"
+        } else {
+            "future_timestamp"
+        };
         errors.push(time_error(kind, timestamp, received));
         timestamp = received;
     }
     ev.insert("timestamp".into(), Value::from(timestamp));
-    match ev.get("start_timestamp").map(parse_timestamp) {
-        Some(Some(start)) => {
-            ev.insert("start_timestamp".into(), Value::from(start + drift));
-        }
-        Some(None) => {
-            ev.remove("start_timestamp");
-        }
-        None => {}
+    if let Some(start) = ev.get("start_timestamp").map(parse_timestamp) {
+        match start.map(|t| t + drift).filter(|t| t.is_finite()) {
+            Some(start) => ev.insert("start_timestamp".into(), Value::from(start)),
+            None => ev.remove("start_timestamp"),
+        };
     }
     ev.insert("received".into(), Value::from(received));
     if !errors.is_empty() {

@@ -37,11 +37,18 @@ pub(crate) fn wrap_values(values: Vec<Value>) -> Option<Value> {
 
 /// Normalizes an `exception` in any shape; `None` when no exception is left.
 pub(crate) fn normalize_exceptions(value: Value) -> Option<Value> {
-    wrap_values(values_of(value).into_iter().filter_map(normalize_exception).collect())
+    wrap_values(
+        values_of(value)
+            .into_iter()
+            .filter_map(normalize_exception)
+            .collect(),
+    )
 }
 
 fn normalize_exception(value: Value) -> Option<Value> {
-    let Value::Object(mut exc) = value else { return None };
+    let Value::Object(mut exc) = value else {
+        return None;
+    };
     string_field(&mut exc, "type", limits::EXCEPTION_TYPE);
     text_field(&mut exc, "value", limits::MESSAGE);
     string_field(&mut exc, "module", limits::EXCEPTION_TYPE);
@@ -51,7 +58,9 @@ fn normalize_exception(value: Value) -> Option<Value> {
     };
     normalize_stack_field(&mut exc, "stacktrace");
     normalize_stack_field(&mut exc, "raw_stacktrace");
-    let keep = ["type", "value", "stacktrace"].iter().any(|k| exc.contains_key(*k));
+    let keep = ["type", "value", "stacktrace"]
+        .iter()
+        .any(|k| exc.contains_key(*k));
     keep.then_some(Value::Object(exc))
 }
 
@@ -82,7 +91,9 @@ pub(crate) fn normalize_threads(value: Value) -> Option<Value> {
     let threads = values_of(value)
         .into_iter()
         .filter_map(|thread| {
-            let Value::Object(mut thread) = thread else { return None };
+            let Value::Object(mut thread) = thread else {
+                return None;
+            };
             for key in ["crashed", "current", "main"] {
                 bool_field(&mut thread, key);
             }
@@ -156,9 +167,14 @@ const FRAME_STRINGS: [&str; 14] = [
 ];
 
 fn normalize_frame(value: Value) -> Option<Value> {
-    let Value::Object(mut frame) = value else { return None };
+    let Value::Object(mut frame) = value else {
+        return None;
+    };
     for key in FRAME_STRINGS {
-        if frame.get(key).is_some_and(|v| v.is_object() || v.is_array()) {
+        if frame
+            .get(key)
+            .is_some_and(|v| v.is_object() || v.is_array())
+        {
             frame.remove(key);
         }
         string_field(&mut frame, key, limits::FRAME_STRING);
@@ -182,14 +198,19 @@ fn normalize_frame(value: Value) -> Option<Value> {
     }
     match frame.remove("vars") {
         Some(Value::Object(mut vars)) => {
-            vars.values_mut().for_each(|v| cap_strings(v, limits::VAR_STRING));
+            vars.values_mut()
+                .for_each(|v| cap_strings(v, limits::VAR_STRING));
             frame.insert("vars".into(), Value::Object(vars));
         }
         // PHP sends positional arguments as a list.
         Some(Value::Array(list)) => {
-            let mut vars: Map<String, Value> =
-                list.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect();
-            vars.values_mut().for_each(|v| cap_strings(v, limits::VAR_STRING));
+            let mut vars: Map<String, Value> = list
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect();
+            vars.values_mut()
+                .for_each(|v| cap_strings(v, limits::VAR_STRING));
             frame.insert("vars".into(), Value::Object(vars));
         }
         _ => {}
@@ -211,17 +232,19 @@ pub(crate) fn normalize_breadcrumbs(value: Value, drift: f64) -> Option<Value> {
 }
 
 fn normalize_breadcrumb(value: Value, drift: f64) -> Option<Value> {
-    let Value::Object(mut crumb) = value else { return None };
-    match crumb.get("timestamp").map(parse_timestamp) {
-        Some(Some(ts)) => {
-            crumb.insert("timestamp".into(), Value::from(ts + drift));
-        }
-        Some(None) => {
-            crumb.remove("timestamp");
-        }
-        None => {}
+    let Value::Object(mut crumb) = value else {
+        return None;
+    };
+    if let Some(ts) = crumb.get("timestamp").map(parse_timestamp) {
+        match ts.map(|t| t + drift).filter(|t| t.is_finite()) {
+            Some(ts) => crumb.insert("timestamp".into(), Value::from(ts)),
+            None => crumb.remove("timestamp"),
+        };
     }
-    let level = crumb.get("level").and_then(Level::from_json).unwrap_or(Level::Info);
+    let level = crumb
+        .get("level")
+        .and_then(Level::from_json)
+        .unwrap_or(Level::Info);
     crumb.insert("level".into(), Value::String(level.as_str().into()));
     if string_field(&mut crumb, "type", limits::FRAME_STRING).is_none() {
         crumb.insert("type".into(), Value::String("default".into()));
@@ -246,7 +269,10 @@ mod tests {
     #[test]
     fn values_shapes() {
         let one = json!({"type": "E"});
-        assert_eq!(values_of(json!({"values": [one.clone(), null]})), vec![one.clone()]);
+        assert_eq!(
+            values_of(json!({"values": [one.clone(), null]})),
+            vec![one.clone()]
+        );
         assert_eq!(values_of(json!([one.clone()])), vec![one.clone()]);
         assert_eq!(values_of(one.clone()), vec![one.clone()]);
         assert_eq!(values_of(json!({"values": null})), Vec::<Value>::new());
@@ -275,7 +301,10 @@ mod tests {
         let first = &values[0];
         assert_eq!(first["value"], json!("42"));
         assert!(first.get("module").is_none());
-        assert_eq!(first["mechanism"], json!({"type": "excepthook", "handled": false, "exception_id": 0}));
+        assert_eq!(
+            first["mechanism"],
+            json!({"type": "excepthook", "handled": false, "exception_id": 0})
+        );
         let frames = first["stacktrace"]["frames"].as_array().unwrap();
         assert_eq!(frames.len(), 1);
         let frame = &frames[0];
@@ -284,21 +313,31 @@ mod tests {
         assert_eq!(frame["in_app"], json!(true));
         assert_eq!(frame["pre_context"], json!(["a", "", "7"]));
         assert!(frame.get("post_context").is_none());
-        assert_eq!(frame["vars"]["s"].as_str().unwrap().chars().count(), limits::VAR_STRING);
+        assert_eq!(
+            frame["vars"]["s"].as_str().unwrap().chars().count(),
+            limits::VAR_STRING
+        );
         assert_eq!(values[1]["value"], json!("{\"code\":5}"));
         assert_eq!(values[1]["mechanism"], json!({"type": "onerror"}));
     }
 
     #[test]
     fn mechanism_type_defaults_to_generic() {
-        let exc = normalize_exceptions(json!({"type": "E", "mechanism": {"handled": true}})).unwrap();
-        assert_eq!(exc["values"][0]["mechanism"], json!({"type": "generic", "handled": true}));
+        let exc =
+            normalize_exceptions(json!({"type": "E", "mechanism": {"handled": true}})).unwrap();
+        assert_eq!(
+            exc["values"][0]["mechanism"],
+            json!({"type": "generic", "handled": true})
+        );
     }
 
     #[test]
     fn frames_are_trimmed_from_the_middle() {
-        let frames: Vec<Value> = (0..1000).map(|i| json!({"function": format!("f{i}")})).collect();
-        let exc = normalize_exceptions(json!({"type": "E", "stacktrace": {"frames": frames}})).unwrap();
+        let frames: Vec<Value> = (0..1000)
+            .map(|i| json!({"function": format!("f{i}")}))
+            .collect();
+        let exc =
+            normalize_exceptions(json!({"type": "E", "stacktrace": {"frames": frames}})).unwrap();
         let st = &exc["values"][0]["stacktrace"];
         let frames = st["frames"].as_array().unwrap();
         assert_eq!(frames.len(), limits::MAX_FRAMES);
@@ -311,8 +350,14 @@ mod tests {
 
     #[test]
     fn php_vars_list_becomes_an_object() {
-        let exc = normalize_exceptions(json!({"type": "E", "stacktrace": [{"function": "f", "vars": ["a", 1]}]})).unwrap();
-        assert_eq!(exc["values"][0]["stacktrace"]["frames"][0]["vars"], json!({"0": "a", "1": 1}));
+        let exc = normalize_exceptions(
+            json!({"type": "E", "stacktrace": [{"function": "f", "vars": ["a", 1]}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            exc["values"][0]["stacktrace"]["frames"][0]["vars"],
+            json!({"0": "a", "1": 1})
+        );
     }
 
     #[test]
@@ -323,7 +368,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(threads["values"][0]["crashed"], json!(true));
-        assert_eq!(threads["values"][0]["stacktrace"]["frames"][0]["function"], json!("run"));
+        assert_eq!(
+            threads["values"][0]["stacktrace"]["frames"][0]["function"],
+            json!("run")
+        );
         assert_eq!(threads["values"][1], json!({"name": "7"}));
     }
 
@@ -332,7 +380,9 @@ mod tests {
         let mut crumbs: Vec<Value> = (0..150)
             .map(|i| json!({"timestamp": 1000.0 + f64::from(i), "message": format!("m{i}"), "level": "warn"}))
             .collect();
-        crumbs.push(json!({"timestamp": "2023-11-14T22:13:20Z", "level": 40, "data": "x", "category": 5}));
+        crumbs.push(
+            json!({"timestamp": "2023-11-14T22:13:20Z", "level": 40, "data": "x", "category": 5}),
+        );
         crumbs.push(json!({"timestamp": "never"}));
         let out = normalize_breadcrumbs(Value::Array(crumbs), 10.0).unwrap();
         let values = out["values"].as_array().unwrap();
@@ -346,7 +396,9 @@ mod tests {
             json!({"timestamp": 1_700_000_010.0, "level": "error", "type": "default", "category": "5"})
         );
         assert_eq!(values[99], json!({"level": "info", "type": "default"}));
-        let js = normalize_breadcrumbs(json!({"values": [{"message": "x", "level": "bogus"}]}), 0.0).unwrap();
+        let js =
+            normalize_breadcrumbs(json!({"values": [{"message": "x", "level": "bogus"}]}), 0.0)
+                .unwrap();
         assert_eq!(js["values"][0]["level"], json!("info"));
     }
 }

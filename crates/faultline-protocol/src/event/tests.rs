@@ -39,10 +39,20 @@ fn minimal_event_gets_defaults() {
 
 #[test]
 fn errors_are_typed() {
-    assert!(matches!(normalize_event(b"[1]", &opts()), Err(EventError::NotAnObject)));
-    assert!(matches!(normalize_event(b"\"x\"", &opts()), Err(EventError::NotAnObject)));
+    assert!(matches!(
+        normalize_event(b"[1]", &opts()),
+        Err(EventError::NotAnObject)
+    ));
+    assert!(matches!(
+        normalize_event(b"\"x\"", &opts()),
+        Err(EventError::NotAnObject)
+    ));
     match normalize_event(b"{\n  \"a\": [1,,2]\n}", &opts()) {
-        Err(EventError::InvalidJson { line, column, message }) => {
+        Err(EventError::InvalidJson {
+            line,
+            column,
+            message,
+        }) => {
             assert_eq!(line, 2);
             assert!(column > 0);
             assert!(message.contains("line 2"), "{message}");
@@ -52,7 +62,10 @@ fn errors_are_typed() {
     let big = vec![b' '; MAX_EVENT_SIZE + 1];
     assert_eq!(
         normalize_event(&big, &opts()),
-        Err(EventError::TooLarge { size: MAX_EVENT_SIZE + 1, limit: MAX_EVENT_SIZE })
+        Err(EventError::TooLarge {
+            size: MAX_EVENT_SIZE + 1,
+            limit: MAX_EVENT_SIZE
+        })
     );
     assert_eq!(
         normalize_event(b"", &opts()).map_err(|e| e.to_string()),
@@ -69,7 +82,10 @@ fn event_id_priority() {
     o.event_id = Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into());
     let ev = norm_with(json!({"event_id": payload_id}), &o);
     assert_eq!(ev.event_id, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
-    assert_eq!(ev.data["event_id"], json!("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    assert_eq!(
+        ev.data["event_id"],
+        json!("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+    );
     let ev = norm(json!({"event_id": "garbage"}));
     assert_eq!(ev.event_id, FALLBACK);
     let ev = norm(json!({"event_id": 12}));
@@ -89,7 +105,11 @@ fn timestamps_in_every_form() {
         (json!("soon"), RECEIVED),
     ] {
         let ev = norm(json!({"timestamp": raw}));
-        assert!((ev.timestamp - expected).abs() < 1e-6, "{raw}: {}", ev.timestamp);
+        assert!(
+            (ev.timestamp - expected).abs() < 1e-6,
+            "{raw}: {}",
+            ev.timestamp
+        );
         assert_eq!(ev.data["timestamp"], json!(ev.timestamp));
     }
 }
@@ -97,8 +117,14 @@ fn timestamps_in_every_form() {
 #[test]
 fn timestamps_are_clamped() {
     let inside_past = RECEIVED - MAX_SECS_IN_PAST + 1.0;
-    assert_eq!(norm(json!({"timestamp": inside_past})).timestamp, inside_past);
-    assert_eq!(norm(json!({"timestamp": RECEIVED + 59.0})).timestamp, RECEIVED + 59.0);
+    assert_eq!(
+        norm(json!({"timestamp": inside_past})).timestamp,
+        inside_past
+    );
+    assert_eq!(
+        norm(json!({"timestamp": RECEIVED + 59.0})).timestamp,
+        RECEIVED + 59.0
+    );
 
     let ev = norm(json!({"timestamp": RECEIVED - MAX_SECS_IN_PAST - 1.0}));
     assert_eq!(ev.timestamp, RECEIVED);
@@ -108,7 +134,10 @@ fn timestamps_are_clamped() {
     assert_eq!(ev.timestamp, RECEIVED);
     assert_eq!(ev.data["errors"][0], json!({"type": "sdk"}));
     assert_eq!(ev.data["errors"][1]["type"], json!("future_timestamp"));
-    assert_eq!(ev.data["errors"][1]["server_time"], json!("2023-11-14T22:13:20.000000Z"));
+    assert_eq!(
+        ev.data["errors"][1]["server_time"],
+        json!("2023-11-14T22:13:20.000000Z")
+    );
 }
 
 #[test]
@@ -126,7 +155,10 @@ fn clock_drift_is_corrected() {
     );
     assert_eq!(ev.timestamp, RECEIVED - 5.0);
     assert_eq!(ev.data["start_timestamp"], json!(RECEIVED - 10.0));
-    assert_eq!(ev.data["breadcrumbs"]["values"][0]["timestamp"], json!(RECEIVED - 100.0));
+    assert_eq!(
+        ev.data["breadcrumbs"]["values"][0]["timestamp"],
+        json!(RECEIVED - 100.0)
+    );
     assert_eq!(ev.data["errors"][0]["type"], json!("clock_drift"));
 
     // Less than 55 minutes: no correction.
@@ -165,10 +197,22 @@ fn levels_and_platforms() {
 
 #[test]
 fn event_type_is_inferred() {
-    assert_eq!(norm(json!({"exception": [{"type": "E"}]})).data["type"], json!("error"));
-    assert_eq!(norm(json!({"message": "m", "type": "error"})).data["type"], json!("default"));
-    assert_eq!(norm(json!({"exception": {"values": []}})).data["type"], json!("default"));
-    assert_eq!(norm(json!({"type": "transaction"})).data["type"], json!("transaction"));
+    assert_eq!(
+        norm(json!({"exception": [{"type": "E"}]})).data["type"],
+        json!("error")
+    );
+    assert_eq!(
+        norm(json!({"message": "m", "type": "error"})).data["type"],
+        json!("default")
+    );
+    assert_eq!(
+        norm(json!({"exception": {"values": []}})).data["type"],
+        json!("default")
+    );
+    assert_eq!(
+        norm(json!({"type": "transaction"})).data["type"],
+        json!("transaction")
+    );
 }
 
 #[test]
@@ -185,26 +229,46 @@ fn exception_shapes_fold_to_values() {
         assert_eq!(ev.data["exception"], canonical, "{shape}");
         assert!(ev.data.get("sentry.interfaces.Exception").is_none());
     }
-    assert!(norm(json!({"exception": null})).data.get("exception").is_none());
-    assert!(norm(json!({"exception": {"values": null}})).data.get("exception").is_none());
+    assert!(norm(json!({"exception": null}))
+        .data
+        .get("exception")
+        .is_none());
+    assert!(norm(json!({"exception": {"values": null}}))
+        .data
+        .get("exception")
+        .is_none());
 }
 
 #[test]
 fn threads_and_breadcrumbs_shapes() {
     for shape in [json!([{"id": 1}]), json!({"values": [{"id": 1}]})] {
-        assert_eq!(norm(json!({"threads": shape})).data["threads"], json!({"values": [{"id": 1}]}));
+        assert_eq!(
+            norm(json!({"threads": shape})).data["threads"],
+            json!({"values": [{"id": 1}]})
+        );
     }
     let crumb = json!({"message": "x", "timestamp": 1_699_999_999.0});
     let canonical = json!({"values": [{"message": "x", "timestamp": 1_699_999_999.0, "level": "info", "type": "default"}]});
-    for shape in [json!([crumb.clone()]), json!({"values": [crumb.clone()]}), json!({"sentry.interfaces.Breadcrumbs": [crumb.clone()]})] {
-        let event = if shape.get("sentry.interfaces.Breadcrumbs").is_some() { shape } else { json!({"breadcrumbs": shape}) };
+    for shape in [
+        json!([crumb.clone()]),
+        json!({"values": [crumb.clone()]}),
+        json!({"sentry.interfaces.Breadcrumbs": [crumb.clone()]}),
+    ] {
+        let event = if shape.get("sentry.interfaces.Breadcrumbs").is_some() {
+            shape
+        } else {
+            json!({"breadcrumbs": shape})
+        };
         assert_eq!(norm(event).data["breadcrumbs"], canonical);
     }
 }
 
 #[test]
 fn message_shapes() {
-    assert_eq!(norm(json!({"message": "boom"})).data["logentry"], json!({"formatted": "boom"}));
+    assert_eq!(
+        norm(json!({"message": "boom"})).data["logentry"],
+        json!({"formatted": "boom"})
+    );
     assert_eq!(
         norm(json!({"message": {"message": "a %s", "params": ["b"]}})).data["logentry"],
         json!({"message": "a %s", "formatted": "a b", "params": ["b"]})
@@ -217,13 +281,25 @@ fn message_shapes() {
         norm(json!({"sentry.interfaces.Message": {"message": "legacy"}})).data["logentry"],
         json!({"message": "legacy", "formatted": "legacy"})
     );
-    for absent in [json!({"message": false}), json!({"message": null}), json!({"logentry": null}), json!({})] {
+    for absent in [
+        json!({"message": false}),
+        json!({"message": null}),
+        json!({"logentry": null}),
+        json!({}),
+    ] {
         let ev = norm(absent.clone());
         assert!(ev.data.get("logentry").is_none(), "{absent}");
         assert!(ev.data.get("message").is_none(), "{absent}");
     }
     let long = norm(json!({"message": "y".repeat(9000)}));
-    assert_eq!(long.data["logentry"]["formatted"].as_str().unwrap().chars().count(), 8192);
+    assert_eq!(
+        long.data["logentry"]["formatted"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count(),
+        8192
+    );
 }
 
 #[test]
@@ -232,7 +308,11 @@ fn tags_map_and_pairs_with_derived() {
         "tags": {"flag": true, "level": "debug", "release": "mine", "my key": "v"},
         "release": "app@2", "environment": "prod", "level": "warning",
     }));
-    assert_eq!(ev.tag("level"), Some("warning"), "level always reflects the event");
+    assert_eq!(
+        ev.tag("level"),
+        Some("warning"),
+        "level always reflects the event"
+    );
     assert_eq!(ev.tag("release"), Some("mine"), "the event's own tag wins");
     assert_eq!(ev.tag("environment"), Some("prod"));
     assert_eq!(ev.tag("flag"), Some("True"));
@@ -242,7 +322,12 @@ fn tags_map_and_pairs_with_derived() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_string(),
+                p[1].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(data_tags, ev.tags);
 
@@ -262,9 +347,15 @@ fn derived_tags_from_contexts_user_and_mechanism() {
         "exception": [{"type": "E", "mechanism": {"type": "onunhandledrejection", "handled": false}}],
     }));
     for (k, v) in [
-        ("server_name", "web-1"), ("transaction", "/cart"), ("logger", "shop"), ("os.name", "Linux"),
-        ("runtime", "node v20.1.0"), ("browser", "Firefox 120"), ("user", "email:ada@example.com"),
-        ("handled", "no"), ("mechanism", "onunhandledrejection"),
+        ("server_name", "web-1"),
+        ("transaction", "/cart"),
+        ("logger", "shop"),
+        ("os.name", "Linux"),
+        ("runtime", "node v20.1.0"),
+        ("browser", "Firefox 120"),
+        ("user", "email:ada@example.com"),
+        ("handled", "no"),
+        ("mechanism", "onunhandledrejection"),
     ] {
         assert_eq!(ev.tag(k), Some(v), "{k}");
     }
@@ -278,11 +369,17 @@ fn user_shapes_and_auto_ip() {
     let mut o = opts();
     o.client_ip = Some("203.0.113.7".into());
     let ev = norm_with(json!({"user": {"id": 42, "ip_address": "{{auto}}"}}), &o);
-    assert_eq!(ev.data["user"], json!({"id": "42", "ip_address": "203.0.113.7"}));
+    assert_eq!(
+        ev.data["user"],
+        json!({"id": "42", "ip_address": "203.0.113.7"})
+    );
     assert_eq!(ev.user_key.as_deref(), Some("id:42"));
     assert_eq!(ev.tag("user"), Some("id:42"));
 
-    let ev = norm_with(json!({"sentry.interfaces.User": {"ip_address": "{{auto}}"}}), &o);
+    let ev = norm_with(
+        json!({"sentry.interfaces.User": {"ip_address": "{{auto}}"}}),
+        &o,
+    );
     assert_eq!(ev.user_key.as_deref(), Some("ip:203.0.113.7"));
     let ev = norm(json!({"user": {"ip_address": "{{auto}}"}}));
     assert!(ev.data.get("user").is_none());
@@ -303,15 +400,26 @@ fn request_shapes() {
                "headers": [["Content-Type", "text/plain"]], "cookies": [["theme", "dark"]],
                "data": {"field": "value"}})
     );
-    let ev = norm(json!({"sentry.interfaces.Http": {"url": "/x", "query_string": {"a": "b"}, "headers": {"Host": "h"}}}));
-    assert_eq!(ev.data["request"], json!({"url": "/x", "query_string": "a=b", "headers": [["Host", "h"]]}));
+    let ev = norm(
+        json!({"sentry.interfaces.Http": {"url": "/x", "query_string": {"a": "b"}, "headers": {"Host": "h"}}}),
+    );
+    assert_eq!(
+        ev.data["request"],
+        json!({"url": "/x", "query_string": "a=b", "headers": [["Host", "h"]]})
+    );
 }
 
 #[test]
 fn fingerprint_coerced_and_absent_when_not_sent() {
-    assert_eq!(norm(json!({"fingerprint": ["{{ default }}", 3, true, null]})).data["fingerprint"], json!(["{{ default }}", "3", "True"]));
+    assert_eq!(
+        norm(json!({"fingerprint": ["{{ default }}", 3, true, null]})).data["fingerprint"],
+        json!(["{{ default }}", "3", "True"])
+    );
     assert!(norm(json!({})).data.get("fingerprint").is_none());
-    assert!(norm(json!({"fingerprint": []})).data.get("fingerprint").is_none());
+    assert!(norm(json!({"fingerprint": []}))
+        .data
+        .get("fingerprint")
+        .is_none());
 }
 
 #[test]
@@ -345,8 +453,22 @@ fn nulls_anywhere_are_tolerated() {
         "fingerprint": null, "modules": null, "sdk": null, "release": null, "environment": null
     }));
     assert_eq!(ev.data["type"], json!("default"));
-    assert_eq!(ev.data["breadcrumbs"]["values"], json!([{"level": "info", "type": "default"}]));
-    for key in ["exception", "threads", "extra", "contexts", "user", "request", "fingerprint", "modules", "sdk", "release"] {
+    assert_eq!(
+        ev.data["breadcrumbs"]["values"],
+        json!([{"level": "info", "type": "default"}])
+    );
+    for key in [
+        "exception",
+        "threads",
+        "extra",
+        "contexts",
+        "user",
+        "request",
+        "fingerprint",
+        "modules",
+        "sdk",
+        "release",
+    ] {
         assert!(ev.data.get(key).is_none(), "{key}");
     }
 }
@@ -362,11 +484,25 @@ fn scrubbing_runs_before_derivation() {
         "contexts": {"app": {"csrf_token": "c"}},
     }));
     let text = ev.data.to_string();
-    for leaked in ["hunter2", "Bearer x", "\"s\"", "4111111111111111", "token=abc", "\"t\"", "\"c\""] {
+    for leaked in [
+        "hunter2",
+        "Bearer x",
+        "\"s\"",
+        "4111111111111111",
+        "token=abc",
+        "\"t\"",
+        "\"c\"",
+    ] {
         assert!(!text.contains(leaked), "{leaked} leaked: {text}");
     }
-    assert_eq!(ev.data["request"]["query_string"], json!("password=[Filtered]"));
-    assert_eq!(ev.data["exception"]["values"][0]["stacktrace"]["frames"][0]["vars"]["cc"], json!("[Filtered]"));
+    assert_eq!(
+        ev.data["request"]["query_string"],
+        json!("password=[Filtered]")
+    );
+    assert_eq!(
+        ev.data["exception"]["values"][0]["stacktrace"]["frames"][0]["vars"]["cc"],
+        json!("[Filtered]")
+    );
 
     let mut o = opts();
     o.scrub.enabled = false;
@@ -382,13 +518,18 @@ fn sdk_and_trace_fields() {
     }));
     assert_eq!(ev.sdk_name.as_deref(), Some("sentry.python"));
     assert_eq!(ev.sdk_version.as_deref(), Some("2.75.0"));
-    assert_eq!(ev.trace_id.as_deref(), Some("61b06d363f884b3893036948e7b477ae"));
+    assert_eq!(
+        ev.trace_id.as_deref(),
+        Some("61b06d363f884b3893036948e7b477ae")
+    );
     assert_eq!(ev.data["sdk"]["integrations"], json!(["argv"]));
 }
 
 #[test]
 fn unknown_fields_pass_through() {
-    let ev = norm(json!({"debug_meta": {"images": []}, "spans": [], "custom_field": {"x": 1}, "_meta": {"a": {}}}));
+    let ev = norm(
+        json!({"debug_meta": {"images": []}, "spans": [], "custom_field": {"x": 1}, "_meta": {"a": {}}}),
+    );
     assert_eq!(ev.data["debug_meta"], json!({"images": []}));
     assert_eq!(ev.data["custom_field"], json!({"x": 1}));
     assert_eq!(ev.data["_meta"], json!({"a": {}}));
@@ -397,8 +538,14 @@ fn unknown_fields_pass_through() {
 #[test]
 fn top_level_stacktrace_is_normalized() {
     let ev = norm(json!({"stacktrace": {"frames": [{"function": "f", "lineno": "3"}]}}));
-    assert_eq!(ev.data["stacktrace"], json!({"frames": [{"function": "f", "lineno": 3}]}));
-    assert!(norm(json!({"stacktrace": {"frames": []}})).data.get("stacktrace").is_none());
+    assert_eq!(
+        ev.data["stacktrace"],
+        json!({"frames": [{"function": "f", "lineno": 3}]})
+    );
+    assert!(norm(json!({"stacktrace": {"frames": []}}))
+        .data
+        .get("stacktrace")
+        .is_none());
 }
 
 #[test]
@@ -423,4 +570,55 @@ fn normalization_is_idempotent() {
     let twice = norm(once.data.clone());
     assert_eq!(once.data, twice.data);
     assert_eq!(once.tags, twice.tags);
+}
+
+#[test]
+fn cut_strings_do_not_end_in_whitespace() {
+    let release = format!("{} tail", "r".repeat(199));
+    let ev = norm(json!({"release": release, "tags": {"k": format!("{} x", "v".repeat(199))}}));
+    assert_eq!(ev.release.as_deref(), Some("r".repeat(199).as_str()));
+    assert_eq!(ev.tag("k"), Some("v".repeat(199).as_str()));
+    let again = norm(ev.data.clone());
+    assert_eq!(again.data, ev.data);
+}
+
+#[test]
+fn odd_urls_and_query_strings() {
+    assert_eq!(
+        norm(json!({"request": {"url": "?a=1"}})).data["request"],
+        json!({"query_string": "a=1"})
+    );
+    assert_eq!(
+        norm(json!({"request": {"query_string": "??a=1"}})).data["request"],
+        json!({"query_string": "a=1"})
+    );
+    assert!(norm(json!({"request": {"url": "?"}}))
+        .data
+        .get("request")
+        .is_none());
+}
+
+#[test]
+fn extreme_timestamps_fall_back_to_received() {
+    let mut o = opts();
+    o.sent_at = Some(-1.0e308);
+    let ev = norm_with(
+        json!({"timestamp": 1.0e308, "start_timestamp": 1.0e308, "breadcrumbs": [{"timestamp": 1.0e308}]}),
+        &o,
+    );
+    assert_eq!(ev.timestamp, RECEIVED);
+    assert!(ev.data.get("start_timestamp").is_none());
+    assert!(ev.data["breadcrumbs"]["values"][0]
+        .get("timestamp")
+        .is_none());
+}
+
+#[test]
+fn scrubbing_is_stable_across_shapes() {
+    // Found by the `event` fuzz target: a cookie without `=` became `["password", ""]`, which
+    // a second pass used to filter.
+    let ev = norm(json!({"request": {"cookies": "password; theme=dark", "headers": {"X": ["token", "t"]}}}));
+    assert_eq!(ev.data["request"]["cookies"], json!([["password", ""], ["theme", "dark"]]));
+    assert_eq!(ev.data["request"]["headers"], json!([["X", "token, [Filtered]"]]));
+    assert_eq!(norm(ev.data.clone()).data, ev.data);
 }

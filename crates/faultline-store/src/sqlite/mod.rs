@@ -35,6 +35,8 @@ pub struct SqliteStore {
 }
 
 struct Inner {
+    /// Tells the checkpoint thread to stop when the store goes away.
+    stop: Arc<std::sync::atomic::AtomicBool>,
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
@@ -99,10 +101,15 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", data_dir.display())))?;
         let path = data_dir.join(DB_FILE);
         let mut writer = open_conn(&path)?;
-        writer.execute_batch("PRAGMA cache_size = -16000;")?;
+        // Checkpoints run on their own thread (below), never inside a commit that requests
+        // are waiting for.
+        writer.execute_batch("PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 0;")?;
         migrate(&mut writer)?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        start_checkpointer(open_conn(&path)?, stop.clone());
         let store = SqliteStore {
             inner: Arc::new(Inner {
+                stop,
                 path,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
@@ -165,6 +172,30 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Database(format!("writer task failed: {e}")))?
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Copies committed WAL pages into the database file in the background (PASSIVE: never blocks
+/// the writer), so the WAL stays small and commits stay cheap.
+fn start_checkpointer(conn: Connection, stop: Arc<std::sync::atomic::AtomicBool>) {
+    let spawned = std::thread::Builder::new().name("faultline-checkpoint".into()).spawn(move || {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                eprintln!("faultline: WAL checkpoint failed: {e}");
+            }
+        }
+        // A last full checkpoint so a stopped store leaves a small WAL behind.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    });
+    if let Err(e) = spawned {
+        eprintln!("faultline: cannot start the WAL checkpoint thread: {e}");
     }
 }
 
