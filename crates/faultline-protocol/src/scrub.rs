@@ -13,9 +13,16 @@
 //!   when `name` is sensitive: only the value is replaced (`?password=[Filtered]&page=2`);
 //! * card numbers: 13–19 digits, optionally grouped by spaces or dashes, starting with 2–6
 //!   (the issuer ranges in use) and passing the Luhn check. Only the number is replaced, the
-//!   rest of the string is kept (`'[Filtered]'` for a Python repr of a card number).
+//!   rest of the string is kept (`'[Filtered]'` for a Python repr of a card number). Object
+//!   keys in scrubbed databags are checked too.
 //!
-//! Nesting deeper than [`MAX_DEPTH`] is replaced by `[Filtered]` rather than walked.
+//! Empty and `null` values are left as they are. Nesting deeper than [`MAX_DEPTH`] is
+//! replaced by `[Filtered]` rather than walked.
+//!
+//! Scrubbing runs on the event as sent, so it accepts every lenient shape, and it is built to
+//! give the same result as scrubbing the normalized event (a cookie string is split the way
+//! normalization splits it, for instance): normalizing a normalized event changes nothing,
+//! which the `event` fuzz target checks.
 
 use std::sync::OnceLock;
 
@@ -346,7 +353,10 @@ impl Scrubber<'_> {
                 continue;
             }
             let after = bytes.get(eq + 1..).unwrap_or_default();
-            let value_len = after.iter().position(|&c| is_value_end(c)).unwrap_or(after.len());
+            let value_len = after
+                .iter()
+                .position(|&c| is_value_end(c))
+                .unwrap_or(after.len());
             let value_end = eq + 1 + value_len;
             let value = s.get(eq + 1..value_end).unwrap_or_default();
             if !value.is_empty() && value != FILTERED {
@@ -630,7 +640,10 @@ mod tests {
             "data": "next=/login?token=abc&x=1",
         }}));
         assert_eq!(out["request"]["url"], json!("/=a?password=[Filtered]"));
-        assert_eq!(out["request"]["data"], json!("next=/login?token=[Filtered]&x=1"));
+        assert_eq!(
+            out["request"]["data"],
+            json!("next=/login?token=[Filtered]&x=1")
+        );
     }
 
     #[test]
@@ -638,7 +651,10 @@ mod tests {
         // Quadratic scanning would take minutes here.
         let long = "a=".repeat(200_000) + "password=x";
         let out = scrub(json!({"extra": {"blob": long}}));
-        assert!(out["extra"]["blob"].as_str().unwrap_or_default().ends_with("password=[Filtered]"));
+        assert!(out["extra"]["blob"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("password=[Filtered]"));
     }
 
     #[test]

@@ -617,8 +617,16 @@ fn extreme_timestamps_fall_back_to_received() {
 fn scrubbing_is_stable_across_shapes() {
     // Found by the `event` fuzz target: a cookie without `=` became `["password", ""]`, which
     // a second pass used to filter.
-    let ev = norm(json!({"request": {"cookies": "password; theme=dark", "headers": {"X": ["token", "t"]}}}));
-    assert_eq!(ev.data["request"]["cookies"], json!([["password", ""], ["theme", "dark"]]));
-    assert_eq!(ev.data["request"]["headers"], json!([["X", "token, [Filtered]"]]));
+    let ev = norm(
+        json!({"request": {"cookies": "password; theme=dark", "headers": {"X": ["token", "t"]}}}),
+    );
+    assert_eq!(
+        ev.data["request"]["cookies"],
+        json!([["password", ""], ["theme", "dark"]])
+    );
+    assert_eq!(
+        ev.data["request"]["headers"],
+        json!([["X", "token, [Filtered]"]])
+    );
     assert_eq!(norm(ev.data.clone()).data, ev.data);
 }
