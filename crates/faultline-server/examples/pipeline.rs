@@ -16,7 +16,10 @@ fn main() {
     let dir = args.next().unwrap_or_else(|| "bench/corpus".into());
     let iterations: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(200);
     let mut payloads: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("corpus dir").flatten().collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus dir")
+        .flatten()
+        .collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -24,7 +27,9 @@ fn main() {
             continue;
         }
         let bytes = std::fs::read(entry.path()).expect("read");
-        let Ok(env) = Envelope::parse(&bytes) else { continue };
+        let Ok(env) = Envelope::parse(&bytes) else {
+            continue;
+        };
         for item in env.items.iter().filter(|i| i.ty == "event") {
             payloads.push((name.clone(), item.payload.to_vec()));
         }
@@ -51,12 +56,20 @@ fn main() {
             k += 1;
         }
         let mut samples = Vec::new();
-        for (_, p) in payloads.iter().cycle().take(faultline_store::codec::TRAIN_SAMPLES) {
+        for (_, p) in payloads
+            .iter()
+            .cycle()
+            .take(faultline_store::codec::TRAIN_SAMPLES)
+        {
             let ev = normalize_event(p, &opts).expect("normalize");
             samples.push(serde_json::to_vec(&ev.data).expect("json"));
         }
         let dict = faultline_store::codec::Codec::train(&samples).expect("dictionary");
-        codec.install(project, faultline_store::codec::Dictionary::new(1, &dict), true);
+        codec.install(
+            project,
+            faultline_store::codec::Dictionary::new(1, &dict),
+            true,
+        );
     }
     let mut t = [0f64; 5];
     let mut n = 0usize;
@@ -72,7 +85,9 @@ fn main() {
             let d = Instant::now();
             let raw = serde_json::to_vec(&ev.data).expect("json");
             let e = Instant::now();
-            let z = codec.compress(faultline_store::ProjectId(1), &raw).expect("zstd");
+            let z = codec
+                .compress(faultline_store::ProjectId(1), &raw)
+                .expect("zstd");
             zbytes += z.data.len();
             rawbytes += raw.len();
             let f = Instant::now();
@@ -83,14 +98,24 @@ fn main() {
             n += 1;
         }
     }
-    let names = ["normalize+scrub", "group", "metadata", "serialize", "compress"];
+    let names = [
+        "normalize+scrub",
+        "group",
+        "metadata",
+        "serialize",
+        "compress",
+    ];
     let total: f64 = t.iter().sum();
     println!("{} events ({} distinct) from {dir}", n, payloads.len());
     for (name, secs) in names.iter().zip(t) {
         println!("  {name:<16} {:>8.1} µs/event", secs / n as f64 * 1e6);
     }
     println!("  {:<16} {:>8.1} µs/event", "total", total / n as f64 * 1e6);
-    println!("  payload {} → {} bytes per event compressed", rawbytes / n, zbytes / n);
+    println!(
+        "  payload {} → {} bytes per event compressed",
+        rawbytes / n,
+        zbytes / n
+    );
     write_path(&payloads, &opts, &config);
 }
 
@@ -99,7 +124,10 @@ fn write_path(payloads: &[(String, Vec<u8>)], opts: &NormalizeOptions, config: &
     use faultline_store::{sqlite::SqliteStore, NewEvent, Store, WriteBatch};
     let dir = std::env::temp_dir().join(format!("faultline-pipeline-{}", std::process::id()));
     let store = SqliteStore::open(&dir).expect("store");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
     let boot = rt.block_on(store.bootstrap()).expect("bootstrap");
     for batch_size in [10usize, 100, 500] {
         let mut batches = 0;

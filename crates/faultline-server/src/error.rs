@@ -59,7 +59,13 @@ impl IntoResponse for IngestError {
             500.. => tracing::error!(%detail, "ingest failed"),
             _ => tracing::debug!(%detail, status = status.as_u16(), "ingest refused"),
         }
-        let mut resp = (status, Json(Detail { detail: detail.clone() })).into_response();
+        let mut resp = (
+            status,
+            Json(Detail {
+                detail: detail.clone(),
+            }),
+        )
+            .into_response();
         let headers = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&detail.chars().take(200).collect::<String>()) {
             headers.insert("x-sentry-error", v);
@@ -117,6 +123,12 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(Detail { detail: self.to_string() })).into_response()
+        (
+            status,
+            Json(Detail {
+                detail: self.to_string(),
+            }),
+        )
+            .into_response()
     }
 }

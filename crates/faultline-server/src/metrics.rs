@@ -42,21 +42,85 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let rows: [(&str, &str, &AtomicU64, &str); 12] = [
-            ("faultline_events_accepted_total", "counter", &self.events_accepted, "Events acknowledged with 200."),
-            ("faultline_events_stored_total", "counter", &self.events_stored, "Events committed to storage."),
-            ("faultline_events_duplicate_total", "counter", &self.events_duplicate, "Events skipped as duplicates."),
-            ("faultline_queue_depth", "gauge", &self.queue_depth, "Events waiting for the writer."),
-            ("faultline_batches_total", "counter", &self.batches, "Group commits."),
-            ("faultline_ingest_requests_total", "counter", &self.requests, "Ingest requests."),
-            ("faultline_rejected_invalid_total", "counter", &self.rejected_invalid, "Ingest requests refused as invalid."),
-            ("faultline_rejected_auth_total", "counter", &self.rejected_auth, "Ingest requests refused for auth."),
-            ("faultline_rejected_rate_limited_total", "counter", &self.rejected_rate_limited, "Ingest requests refused by rate limits."),
-            ("faultline_rejected_overloaded_total", "counter", &self.rejected_overloaded, "Ingest requests refused while saturated."),
-            ("faultline_rejected_too_large_total", "counter", &self.rejected_too_large, "Ingest requests refused as too large."),
-            ("faultline_write_failures_total", "counter", &self.write_failures, "Batches that failed to commit."),
+            (
+                "faultline_events_accepted_total",
+                "counter",
+                &self.events_accepted,
+                "Events acknowledged with 200.",
+            ),
+            (
+                "faultline_events_stored_total",
+                "counter",
+                &self.events_stored,
+                "Events committed to storage.",
+            ),
+            (
+                "faultline_events_duplicate_total",
+                "counter",
+                &self.events_duplicate,
+                "Events skipped as duplicates.",
+            ),
+            (
+                "faultline_queue_depth",
+                "gauge",
+                &self.queue_depth,
+                "Events waiting for the writer.",
+            ),
+            (
+                "faultline_batches_total",
+                "counter",
+                &self.batches,
+                "Group commits.",
+            ),
+            (
+                "faultline_ingest_requests_total",
+                "counter",
+                &self.requests,
+                "Ingest requests.",
+            ),
+            (
+                "faultline_rejected_invalid_total",
+                "counter",
+                &self.rejected_invalid,
+                "Ingest requests refused as invalid.",
+            ),
+            (
+                "faultline_rejected_auth_total",
+                "counter",
+                &self.rejected_auth,
+                "Ingest requests refused for auth.",
+            ),
+            (
+                "faultline_rejected_rate_limited_total",
+                "counter",
+                &self.rejected_rate_limited,
+                "Ingest requests refused by rate limits.",
+            ),
+            (
+                "faultline_rejected_overloaded_total",
+                "counter",
+                &self.rejected_overloaded,
+                "Ingest requests refused while saturated.",
+            ),
+            (
+                "faultline_rejected_too_large_total",
+                "counter",
+                &self.rejected_too_large,
+                "Ingest requests refused as too large.",
+            ),
+            (
+                "faultline_write_failures_total",
+                "counter",
+                &self.write_failures,
+                "Batches that failed to commit.",
+            ),
         ];
         for (name, kind, value, help) in rows {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}", value.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
         }
         out
     }

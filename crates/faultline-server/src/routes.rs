@@ -42,27 +42,66 @@ pub fn router(state: AppState) -> Router {
     // Ingest reads its bodies itself, with its own limits and 413 answers.
     let ingest = Router::new()
         .route("/api/{project}/envelope", post(ingest::envelope))
-        .route("/api/{project}/store", post(ingest::store).get(ingest::store_get))
+        .route(
+            "/api/{project}/store",
+            post(ingest::store).get(ingest::store_get),
+        )
         .layer(DefaultBodyLimit::disable())
         .layer(ingest_cors());
 
     let api = Router::new()
         .route("/api/0/projects", get(api::projects::list))
-        .route("/api/0/projects/{org}/{project}", get(api::projects::detail).put(api::projects::update))
-        .route("/api/0/projects/{org}/{project}/keys", get(api::projects::keys))
-        .route("/api/0/projects/{org}/{project}/keys/{key}", axum::routing::put(api::projects::update_key))
-        .route("/api/0/projects/{org}/{project}/events/{event_id}/attachments", get(api::projects::attachments))
-        .route("/api/0/projects/{org}/{project}/issues", get(api::issues::list))
-        .route("/api/0/projects/{org}/{project}/events/{event_id}", get(api::events::by_id))
-        .route("/api/0/issues/{id}", get(api::issues::detail).put(api::issues::update))
-        .route("/api/0/organizations/{org}/issues/{id}", get(api::issues::detail_in_org).put(api::issues::update_in_org))
+        .route(
+            "/api/0/projects/{org}/{project}",
+            get(api::projects::detail).put(api::projects::update),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/keys",
+            get(api::projects::keys),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/keys/{key}",
+            axum::routing::put(api::projects::update_key),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/events/{event_id}/attachments",
+            get(api::projects::attachments),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/issues",
+            get(api::issues::list),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/events/{event_id}",
+            get(api::events::by_id),
+        )
+        .route(
+            "/api/0/issues/{id}",
+            get(api::issues::detail).put(api::issues::update),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{id}",
+            get(api::issues::detail_in_org).put(api::issues::update_in_org),
+        )
         .route("/api/0/issues/{id}/events", get(api::events::list))
-        .route("/api/0/organizations/{org}/issues/{id}/events", get(api::events::list_in_org))
+        .route(
+            "/api/0/organizations/{org}/issues/{id}/events",
+            get(api::events::list_in_org),
+        )
         .route("/api/0/issues/{id}/events/{which}", get(api::events::one))
-        .route("/api/0/organizations/{org}/issues/{id}/events/{which}", get(api::events::one_in_org))
+        .route(
+            "/api/0/organizations/{org}/issues/{id}/events/{which}",
+            get(api::events::one_in_org),
+        )
         .route("/api/0/issues/{id}/tags", get(api::issues::tags))
-        .route("/api/0/projects/{org}/{project}/agents", get(api::projects::agents))
-        .route("/api/0/projects/{org}/{project}/sessions", get(api::projects::sessions))
+        .route(
+            "/api/0/projects/{org}/{project}/agents",
+            get(api::projects::agents),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/sessions",
+            get(api::projects::sessions),
+        )
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(1024 * 1024));
 
@@ -76,7 +115,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
 }
 
 async fn index(State(state): State<AppState>) -> impl IntoResponse {

@@ -80,18 +80,28 @@ impl Codec {
 
     /// Whether a dictionary with this id is loaded.
     pub fn has_dict(&self, id: i64) -> bool {
-        self.by_id.read().map(|m| m.contains_key(&id)).unwrap_or(false)
+        self.by_id
+            .read()
+            .map(|m| m.contains_key(&id))
+            .unwrap_or(false)
     }
 
     /// Compresses one payload with the project's current dictionary, if it has one; otherwise
     /// keeps the payload as a training sample.
     pub fn compress(&self, project: ProjectId, raw: &[u8]) -> Result<Compressed> {
-        let dict = self.current.read().ok().and_then(|m| m.get(&project).copied());
+        let dict = self
+            .current
+            .read()
+            .ok()
+            .and_then(|m| m.get(&project).copied());
         match dict {
             Some(dict) => {
                 let data = with_compressor(dict, |c| c.compress(raw))
                     .map_err(|e| StoreError::Database(format!("zstd: {e}")))?;
-                Ok(Compressed { data, dict_id: Some(dict.id) })
+                Ok(Compressed {
+                    data,
+                    dict_id: Some(dict.id),
+                })
             }
             None => {
                 if let Ok(mut samples) = self.samples.lock() {
@@ -102,17 +112,28 @@ impl Codec {
                 }
                 let data = zstd::bulk::compress(raw, LEVEL)
                     .map_err(|e| StoreError::Database(format!("zstd: {e}")))?;
-                Ok(Compressed { data, dict_id: None })
+                Ok(Compressed {
+                    data,
+                    dict_id: None,
+                })
             }
         }
     }
 
     /// Takes the samples of every project that has enough to train a dictionary.
     pub fn take_ready_samples(&self) -> Vec<(ProjectId, Vec<Vec<u8>>)> {
-        let Ok(mut samples) = self.samples.lock() else { return Vec::new() };
-        let ready: Vec<ProjectId> =
-            samples.iter().filter(|(_, s)| s.len() >= TRAIN_SAMPLES).map(|(p, _)| *p).collect();
-        ready.into_iter().filter_map(|p| samples.remove(&p).map(|s| (p, s))).collect()
+        let Ok(mut samples) = self.samples.lock() else {
+            return Vec::new();
+        };
+        let ready: Vec<ProjectId> = samples
+            .iter()
+            .filter(|(_, s)| s.len() >= TRAIN_SAMPLES)
+            .map(|(p, _)| *p)
+            .collect();
+        ready
+            .into_iter()
+            .filter_map(|p| samples.remove(&p).map(|s| (p, s)))
+            .collect()
     }
 
     /// Trains a dictionary from samples; `None` when zstd finds nothing worth a dictionary.
@@ -135,7 +156,8 @@ impl Codec {
                     .ok_or_else(|| StoreError::Corrupt(format!("dictionary {id} is missing")))?;
                 let mut d = zstd::bulk::Decompressor::with_prepared_dictionary(&dict.decoder)
                     .map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))?;
-                d.decompress(data, MAX).map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))
+                d.decompress(data, MAX)
+                    .map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))
             }
         }
     }
@@ -154,7 +176,10 @@ fn with_compressor<T>(
         let mut slot = cell.borrow_mut();
         let reuse = matches!(&*slot, Some((id, _)) if *id == dict.id);
         if !reuse {
-            *slot = Some((dict.id, zstd::bulk::Compressor::with_prepared_dictionary(&dict.encoder)?));
+            *slot = Some((
+                dict.id,
+                zstd::bulk::Compressor::with_prepared_dictionary(&dict.encoder)?,
+            ));
         }
         match slot.as_mut() {
             Some((_, c)) => f(c),
@@ -192,7 +217,12 @@ mod tests {
         let plain = zstd::bulk::compress(&raw, LEVEL).unwrap();
         let c = codec.compress(p, &raw).unwrap();
         assert_eq!(c.dict_id, Some(7));
-        assert!(c.data.len() < plain.len(), "{} vs {}", c.data.len(), plain.len());
+        assert!(
+            c.data.len() < plain.len(),
+            "{} vs {}",
+            c.data.len(),
+            plain.len()
+        );
         assert_eq!(codec.decompress(&c.data, Some(7)).unwrap(), raw);
         assert!(codec.decompress(&c.data, Some(8)).is_err());
     }

@@ -122,8 +122,11 @@ pub trait Store: Send + Sync + 'static {
         since: f64,
     ) -> Result<Vec<(IssueId, i64, i64)>>;
     /// Tag values seen on an issue (every key when `key` is `None`), most frequent first.
-    async fn issue_tag_values(&self, issue: IssueId, key: Option<&str>)
-        -> Result<Vec<TagValueCount>>;
+    async fn issue_tag_values(
+        &self,
+        issue: IssueId,
+        key: Option<&str>,
+    ) -> Result<Vec<TagValueCount>>;
 
     // ----- events -----
 
@@ -144,7 +147,11 @@ pub trait Store: Send + Sync + 'static {
     async fn count_events(&self) -> Result<u64>;
 
     /// Attachments stored with an event (metadata and bytes).
-    async fn event_attachments(&self, project: ProjectId, event_id: &str) -> Result<Vec<Attachment>>;
+    async fn event_attachments(
+        &self,
+        project: ProjectId,
+        event_id: &str,
+    ) -> Result<Vec<Attachment>>;
 
     // ----- agents, sessions, client reports -----
 

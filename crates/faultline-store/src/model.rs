@@ -110,7 +110,12 @@ impl ProjectKey {
     /// The DSN for this key, served from `base_url` (`http://host:port`).
     pub fn dsn(&self, base_url: &str) -> String {
         let (scheme, host) = base_url.split_once("://").unwrap_or(("http", base_url));
-        format!("{scheme}://{}@{}/{}", self.public_key, host.trim_end_matches('/'), self.project_id)
+        format!(
+            "{scheme}://{}@{}/{}",
+            self.public_key,
+            host.trim_end_matches('/'),
+            self.project_id
+        )
     }
 }
 

@@ -67,12 +67,18 @@ impl TestServer {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data_dir).expect("open store"));
         let (boot, token) = runtime.block_on(async {
             let boot = store.bootstrap().await.expect("bootstrap");
-            let scopes: Vec<String> = faultline_store::ALL_SCOPES.iter().map(|s| s.to_string()).collect();
+            let scopes: Vec<String> = faultline_store::ALL_SCOPES
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             let (_, token) = store.create_token("tests", &scopes).await.expect("token");
             (boot, token)
         });
         let listener = runtime
-            .block_on(faultline_server::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
+            .block_on(faultline_server::bind(SocketAddr::from((
+                [127, 0, 0, 1],
+                0,
+            ))))
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let mut config = ServerConfig::new(addr);
@@ -97,7 +103,10 @@ impl TestServer {
             data_dir,
             store,
             runtime,
-            http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
             stop: Some(stop),
             done: std::sync::Mutex::new(Some(done)),
             _dir: None,
@@ -116,7 +125,10 @@ impl TestServer {
 
     /// The `X-Sentry-Auth` header value for the default key.
     pub fn auth_header(&self) -> String {
-        format!("Sentry sentry_version=7, sentry_client=faultline-tests/1.0, sentry_key={}", self.key)
+        format!(
+            "Sentry sentry_version=7, sentry_client=faultline-tests/1.0, sentry_key={}",
+            self.key
+        )
     }
 
     /// A blocking HTTP client.
@@ -153,7 +165,10 @@ impl TestServer {
     }
 
     /// Posts raw envelope bytes with the default key's auth header.
-    pub fn post_envelope(&self, body: impl Into<reqwest::blocking::Body>) -> reqwest::blocking::Response {
+    pub fn post_envelope(
+        &self,
+        body: impl Into<reqwest::blocking::Body>,
+    ) -> reqwest::blocking::Response {
         self.http
             .post(self.envelope_url())
             .header("X-Sentry-Auth", self.auth_header())
@@ -164,11 +179,18 @@ impl TestServer {
 
     /// Issues of the default project matching `query`.
     pub fn issues(&self, query: &str) -> Vec<Value> {
-        let q: String = query.bytes().map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        }).collect();
-        match self.api_get(&format!("/api/0/projects/default/default/issues/?query={q}")) {
+        let q: String = query
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        match self.api_get(&format!(
+            "/api/0/projects/default/default/issues/?query={q}"
+        )) {
             Value::Array(a) => a,
             other => panic!("issue list is not an array: {other}"),
         }
@@ -177,7 +199,8 @@ impl TestServer {
     /// Number of stored events.
     pub fn stored_events(&self) -> u64 {
         let store = self.store.clone();
-        self.runtime.block_on(async move { store.count_events().await.expect("count") })
+        self.runtime
+            .block_on(async move { store.count_events().await.expect("count") })
     }
 
     /// Stops the server and waits until the writer has drained.
@@ -203,7 +226,9 @@ pub fn envelope_with_event(event: &Value) -> Vec<u8> {
     let payload = serde_json::to_vec(event).expect("json");
     let mut out = Vec::new();
     out.extend_from_slice(format!("{{\"event_id\":\"{id}\"}}\n").as_bytes());
-    out.extend_from_slice(format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).as_bytes());
+    out.extend_from_slice(
+        format!("{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).as_bytes(),
+    );
     out.extend_from_slice(&payload);
     out.push(b'\n');
     out

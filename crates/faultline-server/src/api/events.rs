@@ -34,7 +34,11 @@ fn frame_out(f: &Value) -> Value {
     let lineno = f.get("lineno").and_then(Value::as_i64);
     let mut context: Vec<Value> = Vec::new();
     if let Some(line) = lineno {
-        let pre: Vec<&Value> = f.get("pre_context").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+        let pre: Vec<&Value> = f
+            .get("pre_context")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
         let start = line - pre.len() as i64;
         for (i, l) in pre.iter().enumerate() {
             context.push(json!([start + i as i64, l]));
@@ -69,11 +73,20 @@ fn frame_out(f: &Value) -> Value {
 }
 
 fn stacktrace_out(st: Option<&Value>) -> (Value, bool) {
-    let Some(st) = st.filter(|s| s.is_object()) else { return (Value::Null, false) };
-    let frames: Vec<Value> = st.get("frames").and_then(Value::as_array).map(|a| a.iter().map(frame_out).collect()).unwrap_or_default();
+    let Some(st) = st.filter(|s| s.is_object()) else {
+        return (Value::Null, false);
+    };
+    let frames: Vec<Value> = st
+        .get("frames")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(frame_out).collect())
+        .unwrap_or_default();
     let has_system = frames.iter().any(|f| f["inApp"] == Value::Bool(false))
         && frames.iter().any(|f| f["inApp"] == Value::Bool(true));
-    (json!({ "frames": frames, "framesOmitted": null, "registers": st.get("registers"), "hasSystemFrames": has_system }), has_system)
+    (
+        json!({ "frames": frames, "framesOmitted": null, "registers": st.get("registers"), "hasSystemFrames": has_system }),
+        has_system,
+    )
 }
 
 fn entries(data: &Value) -> Vec<Value> {
@@ -102,11 +115,13 @@ fn entries(data: &Value) -> Vec<Value> {
     if !threads.is_empty() {
         let vals: Vec<Value> = threads
             .iter()
-            .map(|t| json!({
-                "id": t.get("id"), "name": t.get("name"), "crashed": t.get("crashed"),
-                "current": t.get("current"), "main": t.get("main"), "state": t.get("state"),
-                "stacktrace": stacktrace_out(t.get("stacktrace")).0,
-            }))
+            .map(|t| {
+                json!({
+                    "id": t.get("id"), "name": t.get("name"), "crashed": t.get("crashed"),
+                    "current": t.get("current"), "main": t.get("main"), "state": t.get("state"),
+                    "stacktrace": stacktrace_out(t.get("stacktrace")).0,
+                })
+            })
             .collect();
         out.push(json!({"type": "threads", "data": {"values": vals}}));
     }
@@ -166,7 +181,9 @@ fn entries(data: &Value) -> Vec<Value> {
 
 fn message_of(data: &Value) -> String {
     let l = data.get("logentry");
-    l.and_then(|l| str_of(l, "formatted").or(str_of(l, "message"))).unwrap_or_default().to_owned()
+    l.and_then(|l| str_of(l, "formatted").or(str_of(l, "message")))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Converts a stored event to Sentry's API event shape.
@@ -176,15 +193,28 @@ pub fn sentry_event(data: &Value, ev: &StoredEvent, issue: Option<&Issue>) -> Va
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|p| Some(json!({"key": p.get(0)?.as_str()?, "value": p.get(1)?.as_str()?})))
+                .filter_map(|p| {
+                    Some(json!({"key": p.get(0)?.as_str()?, "value": p.get(1)?.as_str()?}))
+                })
                 .collect()
         })
         .unwrap_or_default();
-    let sdk = data.get("sdk").map(|s| json!({"name": s.get("name"), "version": s.get("version")}));
-    let release = str_of(data, "release").map(|r| json!({"version": r, "shortVersion": r.rsplit('@').next()}));
-    let title = issue.map(|i| i.title.clone()).unwrap_or_else(|| message_of(data));
-    let culprit = issue.map(|i| i.culprit.clone()).or_else(|| str_of(data, "culprit").map(str::to_owned));
-    let ty = if values(data.get("exception")).is_empty() { "default" } else { "error" };
+    let sdk = data
+        .get("sdk")
+        .map(|s| json!({"name": s.get("name"), "version": s.get("version")}));
+    let release = str_of(data, "release")
+        .map(|r| json!({"version": r, "shortVersion": r.rsplit('@').next()}));
+    let title = issue
+        .map(|i| i.title.clone())
+        .unwrap_or_else(|| message_of(data));
+    let culprit = issue
+        .map(|i| i.culprit.clone())
+        .or_else(|| str_of(data, "culprit").map(str::to_owned));
+    let ty = if values(data.get("exception")).is_empty() {
+        "default"
+    } else {
+        "error"
+    };
     json!({
         "id": ev.event_id,
         "eventID": ev.event_id,
@@ -221,8 +251,14 @@ pub fn sentry_event(data: &Value, ev: &StoredEvent, issue: Option<&Issue>) -> Va
 }
 
 async fn load_issue(state: &AppState, id: &str) -> Result<Issue, ApiError> {
-    let n: i64 = id.parse().map_err(|_| ApiError::NotFound(format!("issue '{id}' not found")))?;
-    state.store.issue(IssueId(n)).await?.ok_or_else(|| ApiError::NotFound(format!("issue {n} not found")))
+    let n: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("issue '{id}' not found")))?;
+    state
+        .store
+        .issue(IssueId(n))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("issue {n} not found")))
 }
 
 /// `GET /api/0/issues/{id}/events/`
@@ -239,8 +275,15 @@ pub async fn list(
     let cursor = Cursor::parse(q.get("cursor").map(String::as_str))?;
     let full = q.get("full").is_some_and(|v| v == "true" || v == "1");
     // Row ids page the events; the offset form of the cursor is applied over them.
-    let rows = state.store.issue_events(issue.id, None, cursor.offset + limit + 1).await?;
-    let page: Vec<&StoredEvent> = rows.iter().skip(cursor.offset as usize).take(limit as usize).collect();
+    let rows = state
+        .store
+        .issue_events(issue.id, None, cursor.offset + limit + 1)
+        .await?;
+    let page: Vec<&StoredEvent> = rows
+        .iter()
+        .skip(cursor.offset as usize)
+        .take(limit as usize)
+        .collect();
     let has_next = rows.len() as u64 > cursor.offset + limit;
     let out = page
         .iter()
@@ -254,7 +297,16 @@ pub async fn list(
             e
         })
         .collect();
-    Ok((link_header(&uri, &state.config.public_url, cursor.offset, limit, has_next), Json(out)))
+    Ok((
+        link_header(
+            &uri,
+            &state.config.public_url,
+            cursor.offset,
+            limit,
+            has_next,
+        ),
+        Json(out),
+    ))
 }
 
 /// `GET /api/0/organizations/{org}/issues/{id}/events/`
@@ -279,9 +331,14 @@ pub async fn one(
     let ev = match which.as_str() {
         "latest" | "recommended" => state.store.latest_event(issue.id).await?,
         "oldest" => state.store.oldest_event(issue.id).await?,
-        event_id => state.store.event_by_id(issue.project_id, event_id).await?.filter(|e| e.issue_id == issue.id),
+        event_id => state
+            .store
+            .event_by_id(issue.project_id, event_id)
+            .await?
+            .filter(|e| e.issue_id == issue.id),
     };
-    let ev = ev.ok_or_else(|| ApiError::NotFound(format!("event {which} of issue {id} not found")))?;
+    let ev =
+        ev.ok_or_else(|| ApiError::NotFound(format!("event {which} of issue {id} not found")))?;
     Ok(Json(super::shape::event_out(&ev, Some(&issue))))
 }
 

@@ -15,14 +15,23 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 fn now() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// Hourly counts over the last 24 hours, zero-filled, as `[[ts, count], …]`.
-async fn stats_for(state: &AppState, issues: &[IssueId]) -> Result<HashMap<IssueId, Map<String, Value>>, ApiError> {
+async fn stats_for(
+    state: &AppState,
+    issues: &[IssueId],
+) -> Result<HashMap<IssueId, Map<String, Value>>, ApiError> {
     let end = (now() as i64).div_euclid(3600) * 3600;
     let start = end - 23 * 3600;
-    let rows = state.store.issue_hourly_counts(issues, start as f64).await?;
+    let rows = state
+        .store
+        .issue_hourly_counts(issues, start as f64)
+        .await?;
     let mut by_issue: HashMap<IssueId, HashMap<i64, i64>> = HashMap::new();
     for (id, hour, count) in rows {
         by_issue.entry(id).or_default().insert(hour, count);
@@ -57,9 +66,19 @@ pub async fn list(
     let p = super::projects::load(&state, &org, &project).await?;
     let limit = page_size(q.get("limit").or(q.get("per_page")).map(String::as_str))?;
     let cursor = Cursor::parse(q.get("cursor").map(String::as_str))?;
-    let mut query = IssueQuery { projects: vec![p.id], limit: limit + 1, offset: cursor.offset, ..Default::default() };
+    let mut query = IssueQuery {
+        projects: vec![p.id],
+        limit: limit + 1,
+        offset: cursor.offset,
+        ..Default::default()
+    };
     // Sentry's default when no query is given.
-    search::apply(q.get("query").map(String::as_str).unwrap_or("is:unresolved"), &mut query)?;
+    search::apply(
+        q.get("query")
+            .map(String::as_str)
+            .unwrap_or("is:unresolved"),
+        &mut query,
+    )?;
     if let Some(period) = q.get("statsPeriod").filter(|s| !s.is_empty()) {
         query.seen_since = Some(now() - search::period(period)?);
     }
@@ -68,7 +87,11 @@ pub async fn list(
         Some("new") => IssueSort::FirstSeen,
         Some("freq") => IssueSort::Events,
         Some("user") => IssueSort::Users,
-        Some(other) => return Err(ApiError::BadRequest(format!("unknown sort '{other}' (date, new, freq, user)"))),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown sort '{other}' (date, new, freq, user)"
+            )))
+        }
     };
     let mut issues = state.store.list_issues(&query).await?;
     let has_next = issues.len() as u64 > limit;
@@ -77,14 +100,36 @@ pub async fn list(
     let mut stats = stats_for(&state, &ids).await?;
     let out = issues
         .iter()
-        .map(|i| issue_out(i, &p, &state.config.public_url, stats.remove(&i.id).unwrap_or_default()))
+        .map(|i| {
+            issue_out(
+                i,
+                &p,
+                &state.config.public_url,
+                stats.remove(&i.id).unwrap_or_default(),
+            )
+        })
         .collect();
-    Ok((link_header(&uri, &state.config.public_url, cursor.offset, limit, has_next), Json(out)))
+    Ok((
+        link_header(
+            &uri,
+            &state.config.public_url,
+            cursor.offset,
+            limit,
+            has_next,
+        ),
+        Json(out),
+    ))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<(Issue, Project), ApiError> {
-    let n: i64 = id.parse().map_err(|_| ApiError::NotFound(format!("issue '{id}' not found")))?;
-    let issue = state.store.issue(IssueId(n)).await?.ok_or_else(|| ApiError::NotFound(format!("issue {n} not found")))?;
+    let n: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("issue '{id}' not found")))?;
+    let issue = state
+        .store
+        .issue(IssueId(n))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("issue {n} not found")))?;
     let project = state
         .store
         .project(issue.project_id)
@@ -103,17 +148,30 @@ pub struct IssueDetail {
     pub tags: Vec<TagOut>,
 }
 
-async fn detail_of(state: &AppState, issue: &Issue, project: &Project) -> Result<IssueDetail, ApiError> {
+async fn detail_of(
+    state: &AppState,
+    issue: &Issue,
+    project: &Project,
+) -> Result<IssueDetail, ApiError> {
     let mut stats = stats_for(state, &[issue.id]).await?;
     let tags = tags_out(state.store.issue_tag_values(issue.id, None).await?);
     Ok(IssueDetail {
-        issue: issue_out(issue, project, &state.config.public_url, stats.remove(&issue.id).unwrap_or_default()),
+        issue: issue_out(
+            issue,
+            project,
+            &state.config.public_url,
+            stats.remove(&issue.id).unwrap_or_default(),
+        ),
         tags,
     })
 }
 
 /// `GET /api/0/issues/{id}/`
-pub async fn detail(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<IssueDetail>, ApiError> {
+pub async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<IssueDetail>, ApiError> {
     caller.require("event:read")?;
     let (issue, project) = load(&state, &id).await?;
     Ok(Json(detail_of(&state, &issue, &project).await?))
@@ -155,13 +213,25 @@ pub struct StatusDetails {
 
 fn change_of(body: &UpdateIssue) -> Result<StatusChange, ApiError> {
     let details = body.status_details.as_ref();
-    let status = body.status.as_deref().ok_or_else(|| ApiError::BadRequest("missing 'status'".into()))?;
+    let status = body
+        .status
+        .as_deref()
+        .ok_or_else(|| ApiError::BadRequest("missing 'status'".into()))?;
     Ok(match status {
         "resolvedInNextRelease" => StatusChange::ResolveInNextRelease,
         "resolved" => match details {
-            Some(StatusDetails { in_next_release: Some(true), .. }) => StatusChange::ResolveInNextRelease,
-            Some(StatusDetails { in_release: Some(r), .. }) if r == "latest" => StatusChange::ResolveInNextRelease,
-            Some(StatusDetails { in_release: Some(r), .. }) => StatusChange::ResolveInRelease(r.clone()),
+            Some(StatusDetails {
+                in_next_release: Some(true),
+                ..
+            }) => StatusChange::ResolveInNextRelease,
+            Some(StatusDetails {
+                in_release: Some(r),
+                ..
+            }) if r == "latest" => StatusChange::ResolveInNextRelease,
+            Some(StatusDetails {
+                in_release: Some(r),
+                ..
+            }) => StatusChange::ResolveInRelease(r.clone()),
             _ => StatusChange::Resolve,
         },
         s => match IssueStatus::parse(s) {
@@ -184,10 +254,14 @@ pub async fn update(
     body: Result<Json<UpdateIssue>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<IssueDetail>, ApiError> {
     caller.require("event:write")?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("invalid body: {}", e.body_text())))?;
+    let Json(body) =
+        body.map_err(|e| ApiError::BadRequest(format!("invalid body: {}", e.body_text())))?;
     let (issue, project) = load(&state, &id).await?;
     let _ = &body.substatus;
-    let updated = state.store.set_issue_status(issue.id, change_of(&body)?).await?;
+    let updated = state
+        .store
+        .set_issue_status(issue.id, change_of(&body)?)
+        .await?;
     Ok(Json(detail_of(&state, &updated, &project).await?))
 }
 
@@ -202,8 +276,14 @@ pub async fn update_in_org(
 }
 
 /// `GET /api/0/issues/{id}/tags/`
-pub async fn tags(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Vec<TagOut>>, ApiError> {
+pub async fn tags(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<TagOut>>, ApiError> {
     caller.require("event:read")?;
     let (issue, _) = load(&state, &id).await?;
-    Ok(Json(tags_out(state.store.issue_tag_values(issue.id, None).await?)))
+    Ok(Json(tags_out(
+        state.store.issue_tag_values(issue.id, None).await?,
+    )))
 }

@@ -26,7 +26,9 @@ impl Caller {
         if self.0.allows(scope) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("this token lacks the scope '{scope}'")))
+            Err(ApiError::Forbidden(format!(
+                "this token lacks the scope '{scope}'"
+            )))
         }
     }
 }
@@ -38,12 +40,16 @@ impl FromRequestParts<AppState> for Caller {
         let value = parts
             .headers
             .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("authentication credentials were not provided".into()))?
+            .ok_or_else(|| {
+                ApiError::Unauthorized("authentication credentials were not provided".into())
+            })?
             .to_str()
             .map_err(|_| ApiError::Unauthorized("invalid Authorization header".into()))?;
         let (scheme, secret) = value.split_once(' ').unwrap_or((value, ""));
         if !scheme.eq_ignore_ascii_case("bearer") || secret.trim().is_empty() {
-            return Err(ApiError::Unauthorized("use Authorization: Bearer <token>".into()));
+            return Err(ApiError::Unauthorized(
+                "use Authorization: Bearer <token>".into(),
+            ));
         }
         let token = state
             .store
@@ -69,7 +75,9 @@ pub struct Cursor {
 impl Cursor {
     /// Parses `?cursor=`; absent means the first page.
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
-        let Some(raw) = raw.filter(|s| !s.is_empty()) else { return Ok(Cursor { offset: 0 }) };
+        let Some(raw) = raw.filter(|s| !s.is_empty()) else {
+            return Ok(Cursor { offset: 0 });
+        };
         let mut parts = raw.split(':');
         let _value = parts.next();
         let offset = parts
@@ -81,7 +89,13 @@ impl Cursor {
 }
 
 /// The `Link` header for a page: previous and next, with `results` telling whether they exist.
-pub fn link_header(uri: &Uri, public_url: &str, offset: u64, limit: u64, has_next: bool) -> HeaderMap {
+pub fn link_header(
+    uri: &Uri,
+    public_url: &str,
+    offset: u64,
+    limit: u64,
+    has_next: bool,
+) -> HeaderMap {
     let base = format!("{}{}", public_url.trim_end_matches('/'), uri.path());
     let query: Vec<&str> = uri
         .query()

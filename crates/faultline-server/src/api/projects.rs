@@ -20,9 +20,20 @@ pub async fn load(state: &AppState, org: &str, project: &str) -> Result<Project,
 }
 
 /// `GET /api/0/projects/`
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<ProjectOut>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ProjectOut>>, ApiError> {
     caller.require("project:read")?;
-    Ok(Json(state.store.list_projects().await?.iter().map(ProjectOut::from).collect()))
+    Ok(Json(
+        state
+            .store
+            .list_projects()
+            .await?
+            .iter()
+            .map(ProjectOut::from)
+            .collect(),
+    ))
 }
 
 /// `GET /api/0/projects/{org}/{project}/`
@@ -44,7 +55,11 @@ pub async fn keys(
     caller.require("project:read")?;
     let p = load(&state, &org, &project).await?;
     let keys = state.store.list_keys(p.id).await?;
-    Ok(Json(keys.iter().map(|k| KeyOut::new(k, &state.config.public_url)).collect()))
+    Ok(Json(
+        keys.iter()
+            .map(|k| KeyOut::new(k, &state.config.public_url))
+            .collect(),
+    ))
 }
 
 /// `GET /api/0/projects/{org}/{project}/agents/`: every SDK instance that reported.
@@ -87,14 +102,23 @@ pub async fn update(
     body: Result<Json<UpdateProject>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ProjectOut>, ApiError> {
     caller.require("project:write")?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("invalid body: {}", e.body_text())))?;
+    let Json(body) =
+        body.map_err(|e| ApiError::BadRequest(format!("invalid body: {}", e.body_text())))?;
     let p = load(&state, &org, &project).await?;
     let enabled = body.data_scrubber.unwrap_or(p.scrub_enabled);
     let fields = body.sensitive_fields.unwrap_or(p.scrub_extra_keys.clone());
-    if let Some(bad) = fields.iter().find(|f| f.trim().is_empty() || f.contains(',')) {
-        return Err(ApiError::BadRequest(format!("invalid sensitive field '{bad}'")));
+    if let Some(bad) = fields
+        .iter()
+        .find(|f| f.trim().is_empty() || f.contains(','))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "invalid sensitive field '{bad}'"
+        )));
     }
-    state.store.set_project_scrubbing(p.id, enabled, &fields).await?;
+    state
+        .store
+        .set_project_scrubbing(p.id, enabled, &fields)
+        .await?;
     state.keys.invalidate();
     Ok(Json(ProjectOut::from(&load(&state, &org, &project).await?)))
 }
@@ -119,7 +143,9 @@ pub struct RateLimitIn {
     pub window: u32,
 }
 
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<RateLimitIn>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<RateLimitIn>>, D::Error> {
     Option::<RateLimitIn>::deserialize(d).map(Some)
 }
 
@@ -131,20 +157,30 @@ pub async fn update_key(
     body: Result<Json<UpdateKey>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<KeyOut>, ApiError> {
     caller.require("project:write")?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("invalid body: {}", e.body_text())))?;
+    let Json(body) =
+        body.map_err(|e| ApiError::BadRequest(format!("invalid body: {}", e.body_text())))?;
     let p = load(&state, &org, &project).await?;
     let k = find_key(&state, p.id, &key).await?;
     if let Some(limit) = body.rate_limit {
         if let Some(l) = &limit {
             if l.window == 0 {
-                return Err(ApiError::BadRequest("rateLimit.window must be at least 1 second".into()));
+                return Err(ApiError::BadRequest(
+                    "rateLimit.window must be at least 1 second".into(),
+                ));
             }
         }
-        state.store.set_key_rate_limit(k.id, limit.map(|l| (l.count, l.window))).await?;
+        state
+            .store
+            .set_key_rate_limit(k.id, limit.map(|l| (l.count, l.window)))
+            .await?;
     }
     match body.is_active {
         Some(false) => state.store.revoke_key(k.id).await?,
-        Some(true) if !k.active => return Err(ApiError::BadRequest("a revoked key cannot be reactivated".into())),
+        Some(true) if !k.active => {
+            return Err(ApiError::BadRequest(
+                "a revoked key cannot be reactivated".into(),
+            ))
+        }
         _ => {}
     }
     state.keys.invalidate();
@@ -152,7 +188,11 @@ pub async fn update_key(
     Ok(Json(KeyOut::new(&k, &state.config.public_url)))
 }
 
-async fn find_key(state: &AppState, project: ProjectId, key: &str) -> Result<faultline_store::ProjectKey, ApiError> {
+async fn find_key(
+    state: &AppState,
+    project: ProjectId,
+    key: &str,
+) -> Result<faultline_store::ProjectKey, ApiError> {
     state
         .store
         .list_keys(project)
@@ -181,7 +221,13 @@ pub struct AttachmentOut {
 
 impl From<Attachment> for AttachmentOut {
     fn from(a: Attachment) -> Self {
-        AttachmentOut { id: a.id.to_string(), name: a.filename, ty: a.attachment_type, size: a.size, mimetype: a.content_type }
+        AttachmentOut {
+            id: a.id.to_string(),
+            name: a.filename,
+            ty: a.attachment_type,
+            size: a.size,
+            mimetype: a.content_type,
+        }
     }
 }
 

@@ -34,7 +34,9 @@ pub fn apply(query: &str, q: &mut IssueQuery) -> Result<(), ApiError> {
             Some(rest) => (true, rest.to_owned()),
             None => (false, term),
         };
-        let Some((key, value)) = term.split_once(':').filter(|(k, v)| !k.is_empty() && !v.is_empty() && !k.contains('/'))
+        let Some((key, value)) = term
+            .split_once(':')
+            .filter(|(k, v)| !k.is_empty() && !v.is_empty() && !k.contains('/'))
         else {
             q.text.push(term);
             continue;
@@ -42,14 +44,20 @@ pub fn apply(query: &str, q: &mut IssueQuery) -> Result<(), ApiError> {
         match key {
             "is" => match value {
                 "unresolved" | "resolved" | "ignored" | "muted" | "archived" => {
-                    let s = IssueStatus::parse(if value == "archived" { "ignored" } else { value })
-                        .ok_or_else(|| ApiError::BadRequest(format!("unknown status '{value}'")))?;
+                    let s = IssueStatus::parse(if value == "archived" {
+                        "ignored"
+                    } else {
+                        value
+                    })
+                    .ok_or_else(|| ApiError::BadRequest(format!("unknown status '{value}'")))?;
                     q.statuses.push(s);
                 }
-                "new" | "regressed" | "ongoing" | "escalating" => {
-                    q.substatuses.push(value.into())
+                "new" | "regressed" | "ongoing" | "escalating" => q.substatuses.push(value.into()),
+                other => {
+                    return Err(ApiError::BadRequest(format!(
+                        "unknown is: filter '{other}'"
+                    )))
                 }
-                other => return Err(ApiError::BadRequest(format!("unknown is: filter '{other}'"))),
             },
             "level" if !negate => q.levels.extend(value.split(',').map(str::to_owned)),
             "type" | "issue.type" if !negate => {
@@ -59,12 +67,18 @@ pub fn apply(query: &str, q: &mut IssueQuery) -> Result<(), ApiError> {
                         "caught" | "handled" => "caught",
                         "logged" | "log" => "logged",
                         "message" => "message",
-                        other => return Err(ApiError::BadRequest(format!("unknown type '{other}'"))),
+                        other => {
+                            return Err(ApiError::BadRequest(format!("unknown type '{other}'")))
+                        }
                     };
                     q.kinds.push(kind.into());
                 }
             }
-            _ => q.tags.push(TagFilter { key: key.into(), value: value.into(), negate }),
+            _ => q.tags.push(TagFilter {
+                key: key.into(),
+                value: value.into(),
+                negate,
+            }),
         }
     }
     Ok(())
@@ -100,7 +114,14 @@ mod tests {
         assert_eq!(q.kinds, vec!["uncaught"]);
         assert_eq!(q.text, vec!["connection refused", "timeout"]);
         assert_eq!(q.tags.len(), 3);
-        assert_eq!(q.tags[0], TagFilter { key: "release".into(), value: "app 1.0".into(), negate: false });
+        assert_eq!(
+            q.tags[0],
+            TagFilter {
+                key: "release".into(),
+                value: "app 1.0".into(),
+                negate: false
+            }
+        );
         assert!(q.tags[2].negate);
     }
 

@@ -56,7 +56,11 @@ impl From<&Project> for ProjectOut {
             is_member: true,
             has_access: true,
             status: "active",
-            organization: OrgRef { id: p.org_id.to_string(), slug: p.org_slug.clone(), name: p.org_slug.clone() },
+            organization: OrgRef {
+                id: p.org_id.to_string(),
+                slug: p.org_slug.clone(),
+                name: p.org_slug.clone(),
+            },
             data_scrubber: p.scrub_enabled,
             sensitive_fields: p.scrub_extra_keys.clone(),
         }
@@ -124,12 +128,21 @@ impl KeyOut {
             secret: String::new(),
             project_id: k.project_id.0,
             is_active: k.active,
-            rate_limit: k.rate_limit_count.zip(k.rate_limit_window).map(|(count, window)| RateLimitOut { window, count }),
+            rate_limit: k
+                .rate_limit_count
+                .zip(k.rate_limit_window)
+                .map(|(count, window)| RateLimitOut { window, count }),
             dsn: DsnOut {
                 public: dsn.clone(),
                 secret: dsn,
-                security: format!("{base}/api/{}/security/?sentry_key={}", k.project_id, k.public_key),
-                minidump: format!("{base}/api/{}/minidump/?sentry_key={}", k.project_id, k.public_key),
+                security: format!(
+                    "{base}/api/{}/security/?sentry_key={}",
+                    k.project_id, k.public_key
+                ),
+                minidump: format!(
+                    "{base}/api/{}/minidump/?sentry_key={}",
+                    k.project_id, k.public_key
+                ),
             },
             date_created: iso(k.created_at),
         }
@@ -236,12 +249,20 @@ pub struct ReleaseRef {
 impl ReleaseRef {
     /// From a version string.
     pub fn new(v: &str) -> Self {
-        ReleaseRef { version: v.to_owned(), short_version: v.rsplit('@').next().unwrap_or(v).to_owned() }
+        ReleaseRef {
+            version: v.to_owned(),
+            short_version: v.rsplit('@').next().unwrap_or(v).to_owned(),
+        }
     }
 }
 
 /// Shapes an issue; `stats` are (hour, count) pairs.
-pub fn issue_out(i: &Issue, project: &Project, base_url: &str, stats: Map<String, Value>) -> IssueOut {
+pub fn issue_out(
+    i: &Issue,
+    project: &Project,
+    base_url: &str,
+    stats: Map<String, Value>,
+) -> IssueOut {
     let mut details = Map::new();
     if i.status == faultline_store::IssueStatus::Resolved {
         if i.resolved_in_next_release {
@@ -267,7 +288,11 @@ pub fn issue_out(i: &Issue, project: &Project, base_url: &str, stats: Map<String
             name: project.name.clone(),
             platform: project.platform.clone(),
         },
-        ty: if i.kind == "message" || (i.kind == "logged" && !i.metadata.contains("\"type\":\"")) { "default" } else { "error" },
+        ty: if i.kind == "message" || (i.kind == "logged" && !i.metadata.contains("\"type\":\"")) {
+            "default"
+        } else {
+            "error"
+        },
         metadata: serde_json::from_str(&i.metadata).unwrap_or(Value::Null),
         kind: i.kind.clone(),
         is_unhandled: i.kind == "uncaught",
@@ -342,7 +367,12 @@ pub fn tags_out(values: Vec<TagValueCount>) -> Vec<TagOut> {
                     t.top_values.push(value);
                 }
             }
-            _ => out.push(TagOut { key: v.key.clone(), name: v.key, total_values: v.count, top_values: vec![value] }),
+            _ => out.push(TagOut {
+                key: v.key.clone(),
+                name: v.key,
+                total_values: v.count,
+                top_values: vec![value],
+            }),
         }
     }
     out

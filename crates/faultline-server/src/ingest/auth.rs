@@ -19,11 +19,15 @@ pub fn from_request(headers: &HeaderMap, query: Option<&str>) -> Result<Option<A
     let bad = |e: auth::AuthError| IngestError::Unauthorized(format!("bad authentication: {e}"));
     let mut found: Vec<Auth> = Vec::new();
     if let Some(v) = headers.get("x-sentry-auth") {
-        let v = v.to_str().map_err(|_| IngestError::Unauthorized("X-Sentry-Auth is not text".into()))?;
+        let v = v
+            .to_str()
+            .map_err(|_| IngestError::Unauthorized("X-Sentry-Auth is not text".into()))?;
         found.push(auth::parse_auth_header(v).map_err(bad)?);
     }
     if let Some(v) = headers.get(axum::http::header::AUTHORIZATION) {
-        let v = v.to_str().map_err(|_| IngestError::Unauthorized("Authorization is not text".into()))?;
+        let v = v
+            .to_str()
+            .map_err(|_| IngestError::Unauthorized("Authorization is not text".into()))?;
         if let Some(a) = auth::parse_authorization_header(v).map_err(bad)? {
             found.push(a);
         }
@@ -34,7 +38,9 @@ pub fn from_request(headers: &HeaderMap, query: Option<&str>) -> Result<Option<A
         }
     }
     let mut it = found.into_iter();
-    let Some(first) = it.next() else { return Ok(None) };
+    let Some(first) = it.next() else {
+        return Ok(None);
+    };
     for other in it {
         if other.public_key != first.public_key {
             return Err(IngestError::Unauthorized(
@@ -64,7 +70,9 @@ pub async fn authorize(
         .await?
         .ok_or_else(|| IngestError::Unauthorized(format!("unknown DSN key '{public_key}'")))?;
     if !info.key.active {
-        return Err(IngestError::Forbidden("this DSN key has been revoked".into()));
+        return Err(IngestError::Forbidden(
+            "this DSN key has been revoked".into(),
+        ));
     }
     if info.project_id().0 as u64 != project_in_path {
         return Err(IngestError::Forbidden(format!(

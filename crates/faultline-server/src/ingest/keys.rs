@@ -35,21 +35,26 @@ impl KeyInfo {
 
     /// Counts `n` events against the key's rate limit.
     pub fn check_rate(&self, n: u32) -> Result<(), IngestError> {
-        let (Some(limit), Some(window)) = (self.key.rate_limit_count, self.key.rate_limit_window) else {
+        let (Some(limit), Some(window)) = (self.key.rate_limit_count, self.key.rate_limit_window)
+        else {
             return Ok(());
         };
         if n == 0 {
             return Ok(());
         }
         let window = Duration::from_secs(u64::from(window.max(1)));
-        let Ok(mut w) = self.window.lock() else { return Ok(()) };
+        let Ok(mut w) = self.window.lock() else {
+            return Ok(());
+        };
         let now = Instant::now();
         if now.duration_since(w.0) >= window {
             *w = (now, 0);
         }
         if w.1.saturating_add(n) > limit {
             let left = window.saturating_sub(now.duration_since(w.0));
-            return Err(IngestError::RateLimited { retry_after: left.as_secs_f64().ceil().max(1.0) as u64 });
+            return Err(IngestError::RateLimited {
+                retry_after: left.as_secs_f64().ceil().max(1.0) as u64,
+            });
         }
         w.1 += n;
         Ok(())
@@ -70,43 +75,74 @@ pub struct KeyCache {
 impl KeyCache {
     /// An empty cache over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        KeyCache { store, entries: RwLock::new(HashMap::new()) }
+        KeyCache {
+            store,
+            entries: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The key with this public part, if it exists (active or not).
     pub async fn get(&self, public_key: &str) -> Result<Option<Arc<KeyInfo>>, IngestError> {
         if let Ok(entries) = self.entries.read() {
             if let Some(e) = entries.get(public_key) {
-                let ttl = if e.info.is_some() { POSITIVE_TTL } else { NEGATIVE_TTL };
+                let ttl = if e.info.is_some() {
+                    POSITIVE_TTL
+                } else {
+                    NEGATIVE_TTL
+                };
                 if e.loaded.elapsed() < ttl {
                     return Ok(e.info.clone());
                 }
             }
         }
         let unavailable = |e: faultline_store::StoreError| IngestError::Unavailable(e.to_string());
-        let key = self.store.key_by_public(public_key).await.map_err(unavailable)?;
+        let key = self
+            .store
+            .key_by_public(public_key)
+            .await
+            .map_err(unavailable)?;
         let info = match key {
             None => None,
             Some(key) => {
-                let project = self.store.project(key.project_id).await.map_err(unavailable)?;
+                let project = self
+                    .store
+                    .project(key.project_id)
+                    .await
+                    .map_err(unavailable)?;
                 let scrub = project
-                    .map(|p| ScrubConfig { enabled: p.scrub_enabled, extra_keys: p.scrub_extra_keys })
+                    .map(|p| ScrubConfig {
+                        enabled: p.scrub_enabled,
+                        extra_keys: p.scrub_extra_keys,
+                    })
                     .unwrap_or_default();
                 // Keep the running rate window across reloads of the same key.
                 let window = self
                     .entries
                     .read()
                     .ok()
-                    .and_then(|m| m.get(public_key).and_then(|e| e.info.as_ref().map(|i| i.window_state())))
+                    .and_then(|m| {
+                        m.get(public_key)
+                            .and_then(|e| e.info.as_ref().map(|i| i.window_state()))
+                    })
                     .unwrap_or((Instant::now(), 0));
-                Some(Arc::new(KeyInfo { key, scrub, window: Mutex::new(window) }))
+                Some(Arc::new(KeyInfo {
+                    key,
+                    scrub,
+                    window: Mutex::new(window),
+                }))
             }
         };
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= MAX_ENTRIES {
                 entries.retain(|_, e| e.info.is_some() && e.loaded.elapsed() < POSITIVE_TTL);
             }
-            entries.insert(public_key.to_owned(), Entry { info: info.clone(), loaded: Instant::now() });
+            entries.insert(
+                public_key.to_owned(),
+                Entry {
+                    info: info.clone(),
+                    loaded: Instant::now(),
+                },
+            );
         }
         Ok(info)
     }
@@ -121,6 +157,9 @@ impl KeyCache {
 
 impl KeyInfo {
     fn window_state(&self) -> (Instant, u32) {
-        self.window.lock().map(|w| *w).unwrap_or((Instant::now(), 0))
+        self.window
+            .lock()
+            .map(|w| *w)
+            .unwrap_or((Instant::now(), 0))
     }
 }

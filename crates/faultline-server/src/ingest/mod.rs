@@ -46,17 +46,22 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, IngestError> {
     let limited = http_body_util::Limited::new(body, limit);
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(IngestError::TooLarge(format!(
-            "request body exceeds the limit of {limit} bytes"
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(IngestError::TooLarge(
+            format!("request body exceeds the limit of {limit} bytes"),
+        )),
+        Err(e) => Err(IngestError::Invalid(format!(
+            "request body could not be read: {e}"
         ))),
-        Err(e) => Err(IngestError::Invalid(format!("request body could not be read: {e}"))),
     }
 }
 
 fn content_encoding(headers: &HeaderMap) -> Result<Option<&str>, IngestError> {
     headers
         .get(header::CONTENT_ENCODING)
-        .map(|v| v.to_str().map_err(|_| IngestError::Invalid("Content-Encoding is not text".into())))
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| IngestError::Invalid("Content-Encoding is not text".into()))
+        })
         .transpose()
 }
 
@@ -134,7 +139,8 @@ async fn handle_envelope(
     .await?;
     // Parse once to authenticate from the header `dsn` when nothing else carried a key.
     let header_dsn = {
-        let env = Envelope::parse(&data).map_err(|e| IngestError::Invalid(format!("envelope: {e}")))?;
+        let env =
+            Envelope::parse(&data).map_err(|e| IngestError::Invalid(format!("envelope: {e}")))?;
         env.headers.dsn.clone()
     };
     let dsn_key = header_dsn
@@ -160,12 +166,16 @@ async fn handle_envelope(
     };
     let key = auth::authorize(state, &public_key, project).await?;
     let client = request_auth.and_then(|a| a.client).or_else(|| {
-        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     });
     let st = state.clone();
     let peer_ip = peer.ip().to_string();
     let processed: Processed = cpu(data.len(), move || {
-        let env = Envelope::parse(&data).map_err(|e| IngestError::Invalid(format!("envelope: {e}")))?;
+        let env =
+            Envelope::parse(&data).map_err(|e| IngestError::Invalid(format!("envelope: {e}")))?;
         let ctx = RequestContext {
             key: &key,
             received_at: now(),
@@ -188,7 +198,13 @@ async fn commit(state: &AppState, processed: Processed) -> Result<Response, Inge
         state.digest.submit(processed.batch).await?;
     }
     Metrics::add(&state.metrics.events_accepted, n);
-    Ok((StatusCode::OK, Json(Accepted { id: processed.event_id })).into_response())
+    Ok((
+        StatusCode::OK,
+        Json(Accepted {
+            id: processed.event_id,
+        }),
+    )
+        .into_response())
 }
 
 /// `POST /api/{project_id}/store/`: one event as JSON (or base64 / base64+zlib), or an envelope
@@ -206,14 +222,27 @@ pub async fn store(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-sentry-envelope"));
     if is_envelope {
-        return envelope(State(state), Path(project), RawQuery(query), ConnectInfo(peer), headers, body).await;
+        return envelope(
+            State(state),
+            Path(project),
+            RawQuery(query),
+            ConnectInfo(peer),
+            headers,
+            body,
+        )
+        .await;
     }
     Metrics::add(&state.metrics.requests, 1);
     let result = async {
         let raw = read_body(body, state.config.limits.max_body).await?;
-        let data = decode::decode_body(content_encoding(&headers)?, &raw, state.config.limits.max_envelope)
+        let data = decode::decode_body(
+            content_encoding(&headers)?,
+            &raw,
+            state.config.limits.max_envelope,
+        )
+        .map_err(decode_error)?;
+        let data = decode::decode_store_body(&data, state.config.limits.max_event)
             .map_err(decode_error)?;
-        let data = decode::decode_store_body(&data, state.config.limits.max_event).map_err(decode_error)?;
         store_event(&state, &project, query.as_deref(), peer, &headers, &data).await
     }
     .await;
@@ -233,7 +262,9 @@ async fn store_event(
 ) -> Result<Response, IngestError> {
     let project = auth::project_id(project)?;
     let request_auth = auth::from_request(headers, query)?.ok_or_else(|| {
-        IngestError::Unauthorized("missing authentication: send X-Sentry-Auth or sentry_key in the query".into())
+        IngestError::Unauthorized(
+            "missing authentication: send X-Sentry-Auth or sentry_key in the query".into(),
+        )
     })?;
     let key = auth::authorize(state, &request_auth.public_key, project).await?;
     let ctx = RequestContext {
@@ -250,7 +281,15 @@ async fn store_event(
     let mut batch = faultline_store::WriteBatch::default();
     batch.events.push(ev);
     batch.agents.push((agent, ctx.received_at));
-    commit(state, Processed { batch, event_id: Some(event_id), event_count: 1 }).await
+    commit(
+        state,
+        Processed {
+            batch,
+            event_id: Some(event_id),
+            event_count: 1,
+        },
+    )
+    .await
 }
 
 /// A transparent 1×1 GIF, the answer to `GET /store/` (image beacons).
@@ -275,7 +314,8 @@ pub async fn store_get(
             .decode_utf8()
             .map_err(|_| IngestError::Invalid("sentry_data is not UTF-8".into()))?
             .into_owned();
-        let data = decode::decode_store_body(data.as_bytes(), state.config.limits.max_event).map_err(decode_error)?;
+        let data = decode::decode_store_body(data.as_bytes(), state.config.limits.max_event)
+            .map_err(decode_error)?;
         store_event(&state, &project, query.as_deref(), peer, &headers, &data).await
     }
     .await;

@@ -45,7 +45,10 @@ fn new_event_id() -> String {
 }
 
 /// Processes every item of an envelope.
-pub fn process_envelope(env: &Envelope<'_>, ctx: &RequestContext<'_>) -> Result<Processed, IngestError> {
+pub fn process_envelope(
+    env: &Envelope<'_>,
+    ctx: &RequestContext<'_>,
+) -> Result<Processed, IngestError> {
     let mut batch = WriteBatch::default();
     let mut event_id = None;
     let mut attachments = Vec::new();
@@ -56,8 +59,14 @@ pub fn process_envelope(env: &Envelope<'_>, ctx: &RequestContext<'_>) -> Result<
         match item.ty.as_str() {
             "event" => {
                 let id = env.headers.event_id.clone();
-                let (ev, agent) = process_event(item.payload, id, env.headers.sent_at, header_sdk.clone(), ctx)
-                    .map_err(|e| relabel(e, &at))?;
+                let (ev, agent) = process_event(
+                    item.payload,
+                    id,
+                    env.headers.sent_at,
+                    header_sdk.clone(),
+                    ctx,
+                )
+                .map_err(|e| relabel(e, &at))?;
                 event_id.get_or_insert_with(|| ev.event_id.clone());
                 batch.agents.push((agent, ctx.received_at));
                 batch.events.push(ev);
@@ -80,7 +89,13 @@ pub fn process_envelope(env: &Envelope<'_>, ctx: &RequestContext<'_>) -> Result<
                 for s in counts {
                     if let Some(sdk) = &header_sdk {
                         batch.agents.push((
-                            agent_seen(ctx, Some(&s.environment), None, Some(&s.release), Some(sdk)),
+                            agent_seen(
+                                ctx,
+                                Some(&s.environment),
+                                None,
+                                Some(&s.release),
+                                Some(sdk),
+                            ),
                             ctx.received_at,
                         ));
                     }
@@ -88,7 +103,11 @@ pub fn process_envelope(env: &Envelope<'_>, ctx: &RequestContext<'_>) -> Result<
                         project_id: ctx.key.project_id(),
                         release: s.release,
                         environment: s.environment,
-                        started: if s.started > 0.0 { s.started } else { ctx.received_at },
+                        started: if s.started > 0.0 {
+                            s.started
+                        } else {
+                            ctx.received_at
+                        },
                         total: s.total,
                         errored: s.errored,
                         crashed: s.crashed,
@@ -122,7 +141,11 @@ pub fn process_envelope(env: &Envelope<'_>, ctx: &RequestContext<'_>) -> Result<
             None => tracing::debug!("attachments without an event in the envelope were not kept"),
         }
     }
-    Ok(Processed { batch, event_id, event_count })
+    Ok(Processed {
+        batch,
+        event_id,
+        event_count,
+    })
 }
 
 fn relabel(e: IngestError, at: &dyn Fn(String) -> String) -> IngestError {
@@ -133,7 +156,11 @@ fn relabel(e: IngestError, at: &dyn Fn(String) -> String) -> IngestError {
     }
 }
 
-fn check_small(item: &Item<'_>, ctx: &RequestContext<'_>, at: &dyn Fn(String) -> String) -> Result<(), IngestError> {
+fn check_small(
+    item: &Item<'_>,
+    ctx: &RequestContext<'_>,
+    at: &dyn Fn(String) -> String,
+) -> Result<(), IngestError> {
     if item.payload.len() > ctx.limits.max_small_item {
         return Err(IngestError::TooLarge(at(format!(
             "{} bytes exceeds the limit of {} bytes",
@@ -146,9 +173,17 @@ fn check_small(item: &Item<'_>, ctx: &RequestContext<'_>, at: &dyn Fn(String) ->
 
 fn attachment(item: &Item<'_>) -> NewAttachment {
     NewAttachment {
-        filename: item.filename().unwrap_or("attachment").chars().take(256).collect(),
+        filename: item
+            .filename()
+            .unwrap_or("attachment")
+            .chars()
+            .take(256)
+            .collect(),
         content_type: item.content_type().map(str::to_owned),
-        attachment_type: item.attachment_type().unwrap_or("event.attachment").to_owned(),
+        attachment_type: item
+            .attachment_type()
+            .unwrap_or("event.attachment")
+            .to_owned(),
         data: item.payload.to_vec(),
     }
 }
@@ -250,7 +285,11 @@ fn agent_seen(
 fn sdk_of(v: Option<&serde_json::Value>) -> Option<(String, String)> {
     let v = v?;
     let name = v.get("name")?.as_str()?.to_owned();
-    let version = v.get("version").and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+    let version = v
+        .get("version")
+        .and_then(|x| x.as_str())
+        .unwrap_or_default()
+        .to_owned();
     Some((name, version))
 }
 

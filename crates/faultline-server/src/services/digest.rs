@@ -52,7 +52,9 @@ impl DigestHandle {
         match rx.await {
             Ok(Ok(outcomes)) => Ok(outcomes),
             Ok(Err(e)) => Err(IngestError::Unavailable(e)),
-            Err(_) => Err(IngestError::Unavailable("the writer stopped before committing".into())),
+            Err(_) => Err(IngestError::Unavailable(
+                "the writer stopped before committing".into(),
+            )),
         }
     }
 }
@@ -66,12 +68,21 @@ pub fn start(
     max_batch: usize,
 ) -> (DigestHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    let handle = DigestHandle { tx, metrics: metrics.clone(), capacity: capacity as u64 };
+    let handle = DigestHandle {
+        tx,
+        metrics: metrics.clone(),
+        capacity: capacity as u64,
+    };
     let task = tokio::spawn(run(store, metrics, rx, max_batch.max(1)));
     (handle, task)
 }
 
-async fn run(store: Arc<dyn Store>, metrics: Arc<Metrics>, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+async fn run(
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    mut rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut events = jobs[0].batch.events.len();
@@ -93,10 +104,15 @@ async fn run(store: Arc<dyn Store>, metrics: Arc<Metrics>, mut rx: mpsc::Receive
             replies.push(job.reply);
         }
         let result = store.write_batch(merged).await;
-        metrics.queue_depth.fetch_sub(events as u64, Ordering::AcqRel);
+        metrics
+            .queue_depth
+            .fetch_sub(events as u64, Ordering::AcqRel);
         match result {
             Ok(BatchOutcome { events: outcomes }) => {
-                let dups = outcomes.iter().filter(|o| **o == EventOutcome::Duplicate).count() as u64;
+                let dups = outcomes
+                    .iter()
+                    .filter(|o| **o == EventOutcome::Duplicate)
+                    .count() as u64;
                 Metrics::add(&metrics.events_stored, events as u64 - dups);
                 Metrics::add(&metrics.events_duplicate, dups);
                 Metrics::add(&metrics.batches, 1);

@@ -22,8 +22,13 @@ pub(super) fn token_hash(secret: &str) -> String {
 
 pub(super) fn bootstrap(c: &mut Connection) -> Result<Bootstrap> {
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let existing: Option<i64> =
-        tx.query_row("SELECT id FROM organizations ORDER BY id LIMIT 1", [], |r| r.get(0)).optional()?;
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM organizations ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
     let created = existing.is_none();
     if created {
         let t = now();
@@ -57,21 +62,39 @@ pub(super) fn bootstrap(c: &mut Connection) -> Result<Bootstrap> {
         .into_iter()
         .next()
         .ok_or_else(|| StoreError::NotFound("key".into()))?;
-    Ok(Bootstrap { org, project, key, created })
+    Ok(Bootstrap {
+        org,
+        project,
+        key,
+        created,
+    })
 }
 
 fn org_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Organization> {
-    Ok(Organization { id: OrgId(r.get(0)?), slug: r.get(1)?, name: r.get(2)?, created_at: r.get(3)? })
+    Ok(Organization {
+        id: OrgId(r.get(0)?),
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+    })
 }
 
 fn org_by_slug(c: &Connection, slug: &str) -> Result<Option<Organization>> {
-    Ok(c.query_row("SELECT id, slug, name, created_at FROM organizations WHERE slug = ?1", [slug], org_row)
-        .optional()?)
+    Ok(c.query_row(
+        "SELECT id, slug, name, created_at FROM organizations WHERE slug = ?1",
+        [slug],
+        org_row,
+    )
+    .optional()?)
 }
 
 fn first_org(c: &Connection) -> Result<Option<Organization>> {
-    Ok(c.query_row("SELECT id, slug, name, created_at FROM organizations ORDER BY id LIMIT 1", [], org_row)
-        .optional()?)
+    Ok(c.query_row(
+        "SELECT id, slug, name, created_at FROM organizations ORDER BY id LIMIT 1",
+        [],
+        org_row,
+    )
+    .optional()?)
 }
 
 /// Projects matching `filter` (aliases: `p` projects, `o` organizations).
@@ -94,7 +117,11 @@ pub(super) fn projects<P: Params>(c: &Connection, filter: &str, params: P) -> Re
             platform: r.get(6)?,
             created_at: r.get(7)?,
             scrub_enabled: r.get(8)?,
-            scrub_extra_keys: extra.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            scrub_extra_keys: extra
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -104,7 +131,9 @@ pub(super) fn projects<P: Params>(c: &Connection, filter: &str, params: P) -> Re
 pub(super) fn check_slug(kind: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 50
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && !name.starts_with('-');
     if ok {
         Ok(())
@@ -125,13 +154,17 @@ pub(super) fn create_project(
     check_slug("project", name)?;
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let org_id: i64 = tx
-        .query_row("SELECT id FROM organizations WHERE slug = ?1", [org], |r| r.get(0))
+        .query_row("SELECT id FROM organizations WHERE slug = ?1", [org], |r| {
+            r.get(0)
+        })
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("organization '{org}'")))?;
     let team_id: i64 = tx
-        .query_row("SELECT id FROM teams WHERE org_id = ?1 AND slug = ?2", params![org_id, team], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT id FROM teams WHERE org_id = ?1 AND slug = ?2",
+            params![org_id, team],
+            |r| r.get(0),
+        )
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("team '{team}'")))?;
     let taken: bool = tx.query_row(
@@ -169,14 +202,24 @@ fn insert_key(c: &Connection, project: ProjectId, label: &str) -> Result<i64> {
     Ok(c.last_insert_rowid())
 }
 
-pub(super) fn create_key(c: &mut Connection, project: ProjectId, label: &str) -> Result<ProjectKey> {
-    let exists: bool =
-        c.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", [project.0], |r| r.get(0))?;
+pub(super) fn create_key(
+    c: &mut Connection,
+    project: ProjectId,
+    label: &str,
+) -> Result<ProjectKey> {
+    let exists: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)",
+        [project.0],
+        |r| r.get(0),
+    )?;
     if !exists {
         return Err(StoreError::NotFound(format!("project {project}")));
     }
     let id = insert_key(c, project, label)?;
-    keys(c, "id = ?1", [id])?.into_iter().next().ok_or_else(|| StoreError::NotFound("key".into()))
+    keys(c, "id = ?1", [id])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::NotFound("key".into()))
 }
 
 pub(super) fn keys<P: Params>(c: &Connection, filter: &str, params: P) -> Result<Vec<ProjectKey>> {
@@ -250,14 +293,22 @@ pub(super) fn token_by_hash(c: &Connection, hash: &str) -> Result<Option<ApiToke
 
 pub(super) fn create_user(c: &mut Connection, email: &str, hash: &str, role: &str) -> Result<User> {
     if !email.contains('@') {
-        return Err(StoreError::Invalid(format!("'{email}' is not an email address")));
+        return Err(StoreError::Invalid(format!(
+            "'{email}' is not an email address"
+        )));
     }
     if role != "admin" && role != "member" {
-        return Err(StoreError::Invalid(format!("role must be admin or member, not '{role}'")));
+        return Err(StoreError::Invalid(format!(
+            "role must be admin or member, not '{role}'"
+        )));
     }
     c.execute(
         "INSERT INTO users (email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![email, hash, role, now()],
     )?;
-    Ok(User { id: UserId(c.last_insert_rowid()), email: email.to_owned(), role: role.to_owned() })
+    Ok(User {
+        id: UserId(c.last_insert_rowid()),
+        email: email.to_owned(),
+        role: role.to_owned(),
+    })
 }

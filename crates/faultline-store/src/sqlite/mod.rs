@@ -22,8 +22,11 @@ use crate::query::{IssueQuery, StatusChange};
 use crate::{BatchOutcome, Bootstrap, Store, WriteBatch};
 
 /// Migrations, in order; each runs once, in its own transaction.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)];
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "faultline.db";
@@ -97,8 +100,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and runs migrations.
     pub fn open(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Database(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
         let path = data_dir.join(DB_FILE);
         let mut writer = open_conn(&path)?;
         // Checkpoints run on their own thread (below), never inside a commit that requests
@@ -123,14 +127,21 @@ impl SqliteStore {
 
     fn load_dictionaries(&self) -> Result<()> {
         let conn = self.inner.writer.lock().map_err(|_| poisoned())?;
-        let mut stmt = conn.prepare("SELECT id, project_id, data FROM payload_dicts ORDER BY id")?;
+        let mut stmt =
+            conn.prepare("SELECT id, project_id, data FROM payload_dicts ORDER BY id")?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
         })?;
         for row in rows {
             let (id, project, data) = row?;
             // Later rows are newer; the last one per project becomes current.
-            self.inner.codec.install(ProjectId(project), Dictionary::new(id, &data), true);
+            self.inner
+                .codec
+                .install(ProjectId(project), Dictionary::new(id, &data), true);
         }
         Ok(())
     }
@@ -184,16 +195,18 @@ impl Drop for Inner {
 /// Copies committed WAL pages into the database file in the background (PASSIVE: never blocks
 /// the writer), so the WAL stays small and commits stay cheap.
 fn start_checkpointer(conn: Connection, stop: Arc<std::sync::atomic::AtomicBool>) {
-    let spawned = std::thread::Builder::new().name("faultline-checkpoint".into()).spawn(move || {
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            std::thread::sleep(std::time::Duration::from_millis(250));
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                eprintln!("faultline: WAL checkpoint failed: {e}");
+    let spawned = std::thread::Builder::new()
+        .name("faultline-checkpoint".into())
+        .spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    eprintln!("faultline: WAL checkpoint failed: {e}");
+                }
             }
-        }
-        // A last full checkpoint so a stopped store leaves a small WAL behind.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-    });
+            // A last full checkpoint so a stopped store leaves a small WAL behind.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        });
     if let Err(e) = spawned {
         eprintln!("faultline: cannot start the WAL checkpoint thread: {e}");
     }
@@ -224,12 +237,17 @@ impl Store for SqliteStore {
         self.read(|c| admin::projects(c, "1 = 1", [])).await
     }
     async fn project(&self, id: ProjectId) -> Result<Option<Project>> {
-        self.read(move |c| Ok(admin::projects(c, "p.id = ?1", [id.0])?.into_iter().next())).await
+        self.read(move |c| Ok(admin::projects(c, "p.id = ?1", [id.0])?.into_iter().next()))
+            .await
     }
     async fn project_by_slug(&self, org: &str, slug: &str) -> Result<Option<Project>> {
         let (org, slug) = (org.to_owned(), slug.to_owned());
         self.read(move |c| {
-            Ok(admin::projects(c, "o.slug = ?1 AND p.slug = ?2", [org, slug])?.into_iter().next())
+            Ok(
+                admin::projects(c, "o.slug = ?1 AND p.slug = ?2", [org, slug])?
+                    .into_iter()
+                    .next(),
+            )
         })
         .await
     }
@@ -254,14 +272,17 @@ impl Store for SqliteStore {
     }
     async fn create_key(&self, project: ProjectId, label: &str) -> Result<ProjectKey> {
         let label = label.to_owned();
-        self.write(move |c, _| admin::create_key(c, project, &label)).await
+        self.write(move |c, _| admin::create_key(c, project, &label))
+            .await
     }
     async fn list_keys(&self, project: ProjectId) -> Result<Vec<ProjectKey>> {
-        self.read(move |c| admin::keys(c, "project_id = ?1", [project.0])).await
+        self.read(move |c| admin::keys(c, "project_id = ?1", [project.0]))
+            .await
     }
     async fn key_by_public(&self, public_key: &str) -> Result<Option<ProjectKey>> {
         let k = public_key.to_owned();
-        self.read(move |c| Ok(admin::keys(c, "public_key = ?1", [k])?.into_iter().next())).await
+        self.read(move |c| Ok(admin::keys(c, "public_key = ?1", [k])?.into_iter().next()))
+            .await
     }
     async fn set_key_rate_limit(&self, key: KeyId, limit: Option<(u32, u32)>) -> Result<()> {
         self.write(move |c, _| {
@@ -283,23 +304,28 @@ impl Store for SqliteStore {
     }
     async fn create_token(&self, name: &str, scopes: &[String]) -> Result<(ApiToken, String)> {
         let (name, scopes) = (name.to_owned(), scopes.to_vec());
-        self.write(move |c, _| admin::create_token(c, &name, &scopes)).await
+        self.write(move |c, _| admin::create_token(c, &name, &scopes))
+            .await
     }
     async fn token_by_secret(&self, secret: &str) -> Result<Option<ApiToken>> {
         let hash = admin::token_hash(secret);
         self.read(move |c| admin::token_by_hash(c, &hash)).await
     }
     async fn count_users(&self) -> Result<u64> {
-        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64))
-            .await
+        self.read(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+        .await
     }
     async fn create_user(&self, email: &str, password_hash: &str, role: &str) -> Result<User> {
         let (email, hash, role) = (email.to_owned(), password_hash.to_owned(), role.to_owned());
-        self.write(move |c, _| admin::create_user(c, &email, &hash, &role)).await
+        self.write(move |c, _| admin::create_user(c, &email, &hash, &role))
+            .await
     }
 
     async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
-        self.write(move |c, inner| write::write_batch(c, &inner.hash_cache, batch)).await
+        self.write(move |c, inner| write::write_batch(c, &inner.hash_cache, batch))
+            .await
     }
     fn codec(&self) -> &Codec {
         &self.inner.codec
@@ -312,13 +338,17 @@ impl Store for SqliteStore {
         self.write(move |c, inner| {
             let mut n = 0;
             for (project, samples) in ready {
-                let Some(dict) = Codec::train(&samples) else { continue };
+                let Some(dict) = Codec::train(&samples) else {
+                    continue;
+                };
                 c.execute(
                     "INSERT INTO payload_dicts (project_id, data, created_at) VALUES (?1, ?2, ?3)",
                     rusqlite::params![project.0, dict, now()],
                 )?;
                 let id = c.last_insert_rowid();
-                inner.codec.install(project, Dictionary::new(id, &dict), true);
+                inner
+                    .codec
+                    .install(project, Dictionary::new(id, &dict), true);
                 n += 1;
             }
             Ok(n)
@@ -334,7 +364,8 @@ impl Store for SqliteStore {
         self.read(move |c| read::issue(c, id)).await
     }
     async fn set_issue_status(&self, id: IssueId, change: StatusChange) -> Result<Issue> {
-        self.write(move |c, _| write::set_issue_status(c, id, change)).await
+        self.write(move |c, _| write::set_issue_status(c, id, change))
+            .await
     }
     async fn issue_hourly_counts(
         &self,
@@ -342,7 +373,8 @@ impl Store for SqliteStore {
         since: f64,
     ) -> Result<Vec<(IssueId, i64, i64)>> {
         let issues = issues.to_vec();
-        self.read(move |c| read::hourly_counts(c, &issues, since)).await
+        self.read(move |c| read::hourly_counts(c, &issues, since))
+            .await
     }
     async fn issue_tag_values(
         &self,
@@ -350,7 +382,8 @@ impl Store for SqliteStore {
         key: Option<&str>,
     ) -> Result<Vec<TagValueCount>> {
         let key = key.map(str::to_owned);
-        self.read(move |c| read::tag_values(c, issue, key.as_deref())).await
+        self.read(move |c| read::tag_values(c, issue, key.as_deref()))
+            .await
     }
 
     async fn issue_events(
@@ -362,7 +395,9 @@ impl Store for SqliteStore {
         let this = self.clone();
         self.read(move |c| {
             let rows = read::issue_events(c, issue, before, limit)?;
-            rows.into_iter().map(|r| r.decode(&this.inner.codec, c)).collect()
+            rows.into_iter()
+                .map(|r| r.decode(&this.inner.codec, c))
+                .collect()
         })
         .await
     }
@@ -371,8 +406,12 @@ impl Store for SqliteStore {
     }
     async fn oldest_event(&self, issue: IssueId) -> Result<Option<StoredEvent>> {
         let this = self.clone();
-        self.read(move |c| read::oldest_event(c, issue)?.map(|r| r.decode(&this.inner.codec, c)).transpose())
-            .await
+        self.read(move |c| {
+            read::oldest_event(c, issue)?
+                .map(|r| r.decode(&this.inner.codec, c))
+                .transpose()
+        })
+        .await
     }
     async fn event_by_id(&self, project: ProjectId, event_id: &str) -> Result<Option<StoredEvent>> {
         let Ok(id) = hex::decode(event_id.replace('-', "").to_ascii_lowercase()) else {
@@ -380,16 +419,24 @@ impl Store for SqliteStore {
         };
         let this = self.clone();
         self.read(move |c| {
-            read::event_by_id(c, project, &id)?.map(|r| r.decode(&this.inner.codec, c)).transpose()
+            read::event_by_id(c, project, &id)?
+                .map(|r| r.decode(&this.inner.codec, c))
+                .transpose()
         })
         .await
     }
     async fn count_events(&self) -> Result<u64> {
-        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64))
-            .await
+        self.read(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+        .await
     }
 
-    async fn event_attachments(&self, project: ProjectId, event_id: &str) -> Result<Vec<Attachment>> {
+    async fn event_attachments(
+        &self,
+        project: ProjectId,
+        event_id: &str,
+    ) -> Result<Vec<Attachment>> {
         let Ok(id) = hex::decode(event_id.replace('-', "").to_ascii_lowercase()) else {
             return Ok(Vec::new());
         };

@@ -65,15 +65,24 @@ pub(super) fn list_issues(c: &Connection, q: &IssueQuery) -> Result<Vec<Issue>> 
         conds.push(format!("i.project_id IN ({p})"));
     }
     if !q.statuses.is_empty() {
-        let p = placeholders(&mut args, q.statuses.iter().map(|s| SqlValue::Text(s.as_str().into())));
+        let p = placeholders(
+            &mut args,
+            q.statuses.iter().map(|s| SqlValue::Text(s.as_str().into())),
+        );
         conds.push(format!("i.status IN ({p})"));
     }
     if !q.levels.is_empty() {
-        let p = placeholders(&mut args, q.levels.iter().map(|s| SqlValue::Text(s.clone())));
+        let p = placeholders(
+            &mut args,
+            q.levels.iter().map(|s| SqlValue::Text(s.clone())),
+        );
         conds.push(format!("i.level IN ({p})"));
     }
     if !q.substatuses.is_empty() {
-        let p = placeholders(&mut args, q.substatuses.iter().map(|s| SqlValue::Text(s.clone())));
+        let p = placeholders(
+            &mut args,
+            q.substatuses.iter().map(|s| SqlValue::Text(s.clone())),
+        );
         conds.push(format!("i.substatus IN ({p})"));
     }
     if !q.kinds.is_empty() {
@@ -81,7 +90,13 @@ pub(super) fn list_issues(c: &Connection, q: &IssueQuery) -> Result<Vec<Issue>> 
         conds.push(format!("i.kind IN ({p})"));
     }
     for t in &q.tags {
-        let p = placeholders(&mut args, [SqlValue::Text(t.key.clone()), SqlValue::Text(t.value.clone())]);
+        let p = placeholders(
+            &mut args,
+            [
+                SqlValue::Text(t.key.clone()),
+                SqlValue::Text(t.value.clone()),
+            ],
+        );
         let mut it = p.split(", ");
         let (k, v) = (it.next().unwrap_or_default(), it.next().unwrap_or_default());
         let not = if t.negate { "NOT " } else { "" };
@@ -90,7 +105,10 @@ pub(super) fn list_issues(c: &Connection, q: &IssueQuery) -> Result<Vec<Issue>> 
         ));
     }
     for word in &q.text {
-        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = word
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let p = placeholders(&mut args, [SqlValue::Text(format!("%{escaped}%"))]);
         conds.push(format!(
             "(i.title LIKE {p} ESCAPE '\\' OR i.culprit LIKE {p} ESCAPE '\\' OR i.metadata LIKE {p} ESCAPE '\\')"
@@ -110,7 +128,11 @@ pub(super) fn list_issues(c: &Connection, q: &IssueQuery) -> Result<Vec<Issue>> 
         IssueSort::Events => "i.times_seen DESC, i.id DESC",
         IssueSort::Users => "i.users_seen DESC, i.id DESC",
     };
-    let filter = if conds.is_empty() { "1 = 1".to_owned() } else { conds.join(" AND ") };
+    let filter = if conds.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        conds.join(" AND ")
+    };
     let limit = placeholders(&mut args, [SqlValue::Integer(q.limit.min(1000) as i64)]);
     let offset = placeholders(&mut args, [SqlValue::Integer(q.offset as i64)]);
     let sql = format!(
@@ -121,14 +143,20 @@ pub(super) fn list_issues(c: &Connection, q: &IssueQuery) -> Result<Vec<Issue>> 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(super) fn hourly_counts(c: &Connection, issues: &[IssueId], since: f64) -> Result<Vec<(IssueId, i64, i64)>> {
+pub(super) fn hourly_counts(
+    c: &Connection,
+    issues: &[IssueId],
+    since: f64,
+) -> Result<Vec<(IssueId, i64, i64)>> {
     let mut out = Vec::new();
     let mut stmt = c.prepare_cached(
         "SELECT hour, count FROM issue_hourly WHERE issue_id = ?1 AND hour >= ?2 ORDER BY hour",
     )?;
     let since_hour = (since as i64).div_euclid(3600) * 3600;
     for id in issues {
-        let rows = stmt.query_map(params![id.0, since_hour], |r| Ok((*id, r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![id.0, since_hour], |r| {
+            Ok((*id, r.get(0)?, r.get(1)?))
+        })?;
         for row in rows {
             out.push(row?);
         }
@@ -136,7 +164,11 @@ pub(super) fn hourly_counts(c: &Connection, issues: &[IssueId], since: f64) -> R
     Ok(out)
 }
 
-pub(super) fn tag_values(c: &Connection, issue: IssueId, key: Option<&str>) -> Result<Vec<TagValueCount>> {
+pub(super) fn tag_values(
+    c: &Connection,
+    issue: IssueId,
+    key: Option<&str>,
+) -> Result<Vec<TagValueCount>> {
     let mut stmt = c.prepare_cached(
         "SELECT key, value, times_seen, first_seen, last_seen FROM issue_tags
          WHERE issue_id = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY key, times_seen DESC, value",
@@ -171,9 +203,11 @@ impl RawEvent {
             if !codec.has_dict(id) {
                 // Trained by another process on this database: load it.
                 let (project, data): (i64, Vec<u8>) = c
-                    .query_row("SELECT project_id, data FROM payload_dicts WHERE id = ?1", [id], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
+                    .query_row(
+                        "SELECT project_id, data FROM payload_dicts WHERE id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .optional()?
                     .ok_or_else(|| StoreError::Corrupt(format!("dictionary {id} is missing")))?;
                 codec.install(ProjectId(project), Dictionary::new(id, &data), false);
@@ -204,14 +238,23 @@ fn raw_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
     })
 }
 
-const EVENT_COLUMNS: &str = "id, project_id, issue_id, event_id, timestamp, received, dict_id, payload";
+const EVENT_COLUMNS: &str =
+    "id, project_id, issue_id, event_id, timestamp, received, dict_id, payload";
 
-pub(super) fn issue_events(c: &Connection, issue: IssueId, before: Option<i64>, limit: u64) -> Result<Vec<RawEvent>> {
+pub(super) fn issue_events(
+    c: &Connection,
+    issue: IssueId,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<RawEvent>> {
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM events WHERE issue_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![issue.0, before.unwrap_or(i64::MAX), limit as i64], raw_event)?;
+    let rows = stmt.query_map(
+        params![issue.0, before.unwrap_or(i64::MAX), limit as i64],
+        raw_event,
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -220,9 +263,14 @@ pub(super) fn oldest_event(c: &Connection, issue: IssueId) -> Result<Option<RawE
     Ok(c.query_row(&sql, [issue.0], raw_event).optional()?)
 }
 
-pub(super) fn event_by_id(c: &Connection, project: ProjectId, event_id: &[u8]) -> Result<Option<RawEvent>> {
+pub(super) fn event_by_id(
+    c: &Connection,
+    project: ProjectId,
+    event_id: &[u8],
+) -> Result<Option<RawEvent>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE project_id = ?1 AND event_id = ?2");
-    Ok(c.query_row(&sql, params![project.0, event_id], raw_event).optional()?)
+    Ok(c.query_row(&sql, params![project.0, event_id], raw_event)
+        .optional()?)
 }
 
 pub(super) fn agents(c: &Connection, project: Option<ProjectId>) -> Result<Vec<Agent>> {
@@ -283,7 +331,11 @@ pub(super) fn discard_hours(c: &Connection, project: ProjectId) -> Result<Vec<Di
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(super) fn attachments(c: &Connection, project: ProjectId, event_id: &[u8]) -> Result<Vec<Attachment>> {
+pub(super) fn attachments(
+    c: &Connection,
+    project: ProjectId,
+    event_id: &[u8],
+) -> Result<Vec<Attachment>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, filename, content_type, attachment_type, size, data FROM attachments
          WHERE project_id = ?1 AND event_id = ?2 ORDER BY id",

@@ -111,7 +111,10 @@ pub(super) fn write_batch(
         agg.max_received = agg.max_received.max(ev.received);
         *agg.hours.entry(hour_of(ev.timestamp)).or_default() += 1;
         for (k, v) in &ev.tags {
-            let e = agg.tags.entry((k.clone(), v.clone())).or_insert((0, f64::MAX, f64::MIN));
+            let e = agg
+                .tags
+                .entry((k.clone(), v.clone()))
+                .or_insert((0, f64::MAX, f64::MIN));
             e.0 += 1;
             e.1 = e.1.min(ev.timestamp);
             e.2 = e.2.max(ev.timestamp);
@@ -123,7 +126,11 @@ pub(super) fn write_batch(
         if let Some(e) = &ev.environment {
             widen(&mut environments, (project, e.clone()), ev.timestamp);
         }
-        outcomes.push(EventOutcome::Stored { issue_id: IssueId(issue_id), new_issue: created, regressed: false });
+        outcomes.push(EventOutcome::Stored {
+            issue_id: IssueId(issue_id),
+            new_issue: created,
+            regressed: false,
+        });
     }
 
     for ((project, version), (first, last)) in &releases {
@@ -154,9 +161,14 @@ pub(super) fn write_batch(
                    resolved_in_release = NULL, resolved_in_next_release = 0 WHERE id = ?1",
             )?
             .execute([issue_id])?;
-            activity(&tx, *issue_id, "set_regression", &serde_json::json!({
-                "release": agg.last_release,
-            }))?;
+            activity(
+                &tx,
+                *issue_id,
+                "set_regression",
+                &serde_json::json!({
+                    "release": agg.last_release,
+                }),
+            )?;
         }
         tx.prepare_cached(
             "UPDATE issues SET times_seen = times_seen + ?1, users_seen = users_seen + ?2,
@@ -196,7 +208,12 @@ pub(super) fn write_batch(
         let _ = agg.project_id;
     }
     for o in outcomes.iter_mut() {
-        if let EventOutcome::Stored { issue_id, regressed: r, .. } = o {
+        if let EventOutcome::Stored {
+            issue_id,
+            regressed: r,
+            ..
+        } = o
+        {
             *r = regressed.contains(&issue_id.0);
         }
     }
@@ -237,7 +254,9 @@ fn resolve_issue(
         let hit = match hit {
             Some(id) => Some(id),
             None => tx
-                .prepare_cached("SELECT issue_id FROM issue_hashes WHERE project_id = ?1 AND hash = ?2")?
+                .prepare_cached(
+                    "SELECT issue_id FROM issue_hashes WHERE project_id = ?1 AND hash = ?2",
+                )?
                 .query_row(params![project, hash], |r| r.get::<_, i64>(0))
                 .optional()?
                 .inspect(|id| {
@@ -277,7 +296,12 @@ fn resolve_issue(
                 ev.release
             ])?;
             let id = tx.last_insert_rowid();
-            activity(tx, id, "first_seen", &serde_json::json!({ "release": ev.release }))?;
+            activity(
+                tx,
+                id,
+                "first_seen",
+                &serde_json::json!({ "release": ev.release }),
+            )?;
             (id, true)
         }
     };
@@ -298,9 +322,13 @@ fn reopens(tx: &Transaction<'_>, issue_id: i64, agg: &IssueAgg) -> Result<bool> 
             "SELECT status, resolved_in_release, resolved_in_next_release, resolved_at
              FROM issues WHERE id = ?1",
         )?
-        .query_row([issue_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([issue_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
-    let Some((status, in_release, in_next, resolved_at)) = row else { return Ok(false) };
+    let Some((status, in_release, in_next, resolved_at)) = row else {
+        return Ok(false);
+    };
     if status != IssueStatus::Resolved.as_str() || agg.max_received < resolved_at.unwrap_or(0.0) {
         return Ok(false);
     }
@@ -313,7 +341,14 @@ fn reopens(tx: &Transaction<'_>, issue_id: i64, agg: &IssueAgg) -> Result<bool> 
     };
     let base_seen = release_first_seen(tx, agg.project_id, &base)?;
     for r in &agg.releases {
-        if r != &base && is_newer(r, &base, release_first_seen(tx, agg.project_id, r)?, base_seen) {
+        if r != &base
+            && is_newer(
+                r,
+                &base,
+                release_first_seen(tx, agg.project_id, r)?,
+                base_seen,
+            )
+        {
             return Ok(true);
         }
     }
@@ -345,8 +380,10 @@ fn is_newer(a: &str, b: &str, a_seen: Option<f64>, b_seen: Option<f64>) -> bool 
 }
 
 fn activity(tx: &Connection, issue: i64, kind: &str, data: &serde_json::Value) -> Result<()> {
-    tx.prepare_cached("INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![issue, kind, data.to_string(), now()])?;
+    tx.prepare_cached(
+        "INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![issue, kind, data.to_string(), now()])?;
     Ok(())
 }
 
@@ -360,7 +397,15 @@ fn write_side_tables(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
     let mut agents: Vec<_> = agents.into_iter().collect();
     agents.sort_by_key(|(a, _)| a.server_name.is_empty());
     for (a, t) in agents {
-        let p = params![a.project_id.0, a.environment, a.server_name, a.sdk_name, a.sdk_version, a.release, t];
+        let p = params![
+            a.project_id.0,
+            a.environment,
+            a.server_name,
+            a.sdk_name,
+            a.sdk_version,
+            a.release,
+            t
+        ];
         if a.server_name.is_empty() {
             // The same SDK instance seen without its host name: refresh the rows that know it.
             let refreshed = tx
@@ -387,7 +432,13 @@ fn write_side_tables(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
                 "DELETE FROM agents WHERE project_id = ?1 AND environment = ?2 AND server_name = ''
                    AND sdk_name = ?3 AND sdk_version = ?4 AND release = ?5",
             )?
-            .execute(params![a.project_id.0, a.environment, a.sdk_name, a.sdk_version, a.release])?;
+            .execute(params![
+                a.project_id.0,
+                a.environment,
+                a.sdk_name,
+                a.sdk_version,
+                a.release
+            ])?;
         }
     }
     for s in &batch.sessions {
@@ -420,35 +471,48 @@ fn write_side_tables(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
              ON CONFLICT (project_id, hour, reason, category) DO UPDATE SET
                quantity = discard_hours.quantity + excluded.quantity",
         )?
-        .execute(params![d.project_id.0, hour_of(d.timestamp), d.reason, d.category, d.quantity as i64])?;
+        .execute(params![
+            d.project_id.0,
+            hour_of(d.timestamp),
+            d.reason,
+            d.category,
+            d.quantity as i64
+        ])?;
     }
     Ok(())
 }
 
-pub(super) fn set_issue_status(c: &mut Connection, id: IssueId, change: StatusChange) -> Result<Issue> {
+pub(super) fn set_issue_status(
+    c: &mut Connection,
+    id: IssueId,
+    change: StatusChange,
+) -> Result<Issue> {
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let project: i64 = tx
-        .query_row("SELECT project_id FROM issues WHERE id = ?1", [id.0], |r| r.get(0))
+        .query_row("SELECT project_id FROM issues WHERE id = ?1", [id.0], |r| {
+            r.get(0)
+        })
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("issue {id}")))?;
     let t = now();
-    let (status, substatus, in_release, in_next): (&str, Option<&str>, Option<String>, bool) = match &change {
-        StatusChange::Unresolve => ("unresolved", Some("ongoing"), None, false),
-        StatusChange::Resolve => ("resolved", None, None, false),
-        StatusChange::Ignore => ("ignored", Some("archived_forever"), None, false),
-        StatusChange::ResolveInRelease(r) => ("resolved", None, Some(r.clone()), false),
-        StatusChange::ResolveInNextRelease => {
-            let latest: Option<String> = tx
-                .query_row(
-                    "SELECT version FROM releases WHERE project_id = ?1
+    let (status, substatus, in_release, in_next): (&str, Option<&str>, Option<String>, bool) =
+        match &change {
+            StatusChange::Unresolve => ("unresolved", Some("ongoing"), None, false),
+            StatusChange::Resolve => ("resolved", None, None, false),
+            StatusChange::Ignore => ("ignored", Some("archived_forever"), None, false),
+            StatusChange::ResolveInRelease(r) => ("resolved", None, Some(r.clone()), false),
+            StatusChange::ResolveInNextRelease => {
+                let latest: Option<String> = tx
+                    .query_row(
+                        "SELECT version FROM releases WHERE project_id = ?1
                      ORDER BY first_seen DESC, id DESC LIMIT 1",
-                    [project],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            ("resolved", None, latest, true)
-        }
-    };
+                        [project],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                ("resolved", None, latest, true)
+            }
+        };
     tx.execute(
         "UPDATE issues SET status = ?1, substatus = ?2, resolved_in_release = ?3,
            resolved_in_next_release = ?4,
@@ -456,9 +520,14 @@ pub(super) fn set_issue_status(c: &mut Connection, id: IssueId, change: StatusCh
          WHERE id = ?6",
         params![status, substatus, in_release, in_next, t, id.0],
     )?;
-    activity(&tx, id.0, "set_status", &serde_json::json!({
-        "status": status, "inRelease": in_release, "inNextRelease": in_next,
-    }))?;
+    activity(
+        &tx,
+        id.0,
+        "set_status",
+        &serde_json::json!({
+            "status": status, "inRelease": in_release, "inNextRelease": in_next,
+        }),
+    )?;
     tx.commit()?;
     super::read::issue(c, id)?.ok_or_else(|| StoreError::NotFound(format!("issue {id}")))
 }

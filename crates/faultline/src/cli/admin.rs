@@ -113,17 +113,33 @@ pub enum TokenCommand {
 
 pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
     match cmd {
-        ProjectCommand::Create { name, org, team, platform, public_url: url, data } => {
+        ProjectCommand::Create {
+            name,
+            org,
+            team,
+            platform,
+            public_url: url,
+            data,
+        } => {
             let store = open_store(&data)?;
             store.bootstrap().await?;
             let (project, key) = store
                 .create_project(&org, &team, &name, platform.as_deref())
                 .await
                 .with_context(|| format!("cannot create project '{name}'"))?;
-            println!("Created project {} (id {}) in organization {}", project.slug, project.id, project.org_slug);
+            println!(
+                "Created project {} (id {}) in organization {}",
+                project.slug, project.id, project.org_slug
+            );
             println!("{}", key.dsn(&public_url(url)));
         }
-        ProjectCommand::Update { name, org, scrubbing, scrub_keys, data } => {
+        ProjectCommand::Update {
+            name,
+            org,
+            scrubbing,
+            scrub_keys,
+            data,
+        } => {
             let store = open_store(&data)?;
             store.bootstrap().await?;
             let p = store
@@ -132,7 +148,11 @@ pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("no project '{name}' in organization '{org}'"))?;
             let enabled = scrubbing.map(|s| s == "on").unwrap_or(p.scrub_enabled);
             let keys: Vec<String> = match scrub_keys {
-                Some(k) => k.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+                Some(k) => k
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
                 None => p.scrub_extra_keys,
             };
             store.set_project_scrubbing(p.id, enabled, &keys).await?;
@@ -140,7 +160,11 @@ pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
                 "Project {}: scrubbing {}, extra keys: {}",
                 p.slug,
                 if enabled { "on" } else { "off" },
-                if keys.is_empty() { "none".to_owned() } else { keys.join(",") }
+                if keys.is_empty() {
+                    "none".to_owned()
+                } else {
+                    keys.join(",")
+                }
             );
         }
         ProjectCommand::List { data } => {
@@ -148,7 +172,13 @@ pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
             store.bootstrap().await?;
             println!("{:<6} {:<12} {:<24} PLATFORM", "ID", "ORG", "PROJECT");
             for p in store.list_projects().await? {
-                println!("{:<6} {:<12} {:<24} {}", p.id, p.org_slug, p.slug, p.platform.as_deref().unwrap_or("-"));
+                println!(
+                    "{:<6} {:<12} {:<24} {}",
+                    p.id,
+                    p.org_slug,
+                    p.slug,
+                    p.platform.as_deref().unwrap_or("-")
+                );
             }
         }
     }
@@ -156,16 +186,29 @@ pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
 }
 
 fn parse_rate_limit(raw: &str) -> anyhow::Result<(u32, u32)> {
-    let (count, window) = raw.split_once('/').context("rate limit must look like COUNT/WINDOW_SECONDS, e.g. 100/60")?;
-    let count: u32 = count.trim().parse().context("rate limit COUNT must be a whole number")?;
-    let window: u32 = window.trim().parse().context("rate limit WINDOW must be a whole number of seconds")?;
+    let (count, window) = raw
+        .split_once('/')
+        .context("rate limit must look like COUNT/WINDOW_SECONDS, e.g. 100/60")?;
+    let count: u32 = count
+        .trim()
+        .parse()
+        .context("rate limit COUNT must be a whole number")?;
+    let window: u32 = window
+        .trim()
+        .parse()
+        .context("rate limit WINDOW must be a whole number of seconds")?;
     anyhow::ensure!(window > 0, "rate limit WINDOW must be at least 1 second");
     Ok((count, window))
 }
 
 pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
     match cmd {
-        KeyCommand::List { project, org, public_url: url, data } => {
+        KeyCommand::List {
+            project,
+            org,
+            public_url: url,
+            data,
+        } => {
             let store = open_store(&data)?;
             store.bootstrap().await?;
             let p = store
@@ -178,10 +221,24 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
                     _ => "unlimited".into(),
                 };
                 let state = if k.active { "active" } else { "revoked" };
-                println!("{}\t{}\t{}\t{}\t{}", k.public_key, k.label, state, limit, k.dsn(&public_url(url.clone())));
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    k.public_key,
+                    k.label,
+                    state,
+                    limit,
+                    k.dsn(&public_url(url.clone()))
+                );
             }
         }
-        KeyCommand::Create { project, org, label, rate_limit, public_url: url, data } => {
+        KeyCommand::Create {
+            project,
+            org,
+            label,
+            rate_limit,
+            public_url: url,
+            data,
+        } => {
             let limit = rate_limit.as_deref().map(parse_rate_limit).transpose()?;
             let store = open_store(&data)?;
             store.bootstrap().await?;
@@ -204,12 +261,20 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     let scopes: Vec<String> = if scopes.is_empty() {
         ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect()
     } else {
-        scopes.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+        scopes
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
     };
     let store = open_store(&data)?;
     store.bootstrap().await?;
     let (token, secret) = store.create_token(&name, &scopes).await?;
-    println!("Created token '{}' with scopes: {}", token.name, token.scopes.join(" "));
+    println!(
+        "Created token '{}' with scopes: {}",
+        token.name,
+        token.scopes.join(" ")
+    );
     println!("{secret}");
     Ok(())
 }

@@ -23,7 +23,12 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct DataArgs {
     /// Directory of the embedded database.
-    #[arg(long, env = "FAULTLINE_DATA_DIR", default_value = "./faultline-data", global = true)]
+    #[arg(
+        long,
+        env = "FAULTLINE_DATA_DIR",
+        default_value = "./faultline-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 }
 
@@ -51,7 +56,9 @@ pub fn open_store(data: &DataArgs) -> anyhow::Result<Arc<dyn Store>> {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,

@@ -38,12 +38,16 @@ async fn ensure_admin(store: &dyn Store) -> anyhow::Result<()> {
         _ => {
             let mut bytes = [0u8; 12];
             rand::rng().fill(&mut bytes);
-            (bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(), true)
+            (
+                bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                true,
+            )
         }
     };
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill(&mut salt_bytes);
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
     let hash = argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?
@@ -89,7 +93,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config.public_url = url.trim_end_matches('/').to_owned();
     }
     config.queue_capacity = args.queue_capacity;
-    println!("Faultline {} listening on {}", env!("CARGO_PKG_VERSION"), config.public_url);
+    println!(
+        "Faultline {} listening on {}",
+        env!("CARGO_PKG_VERSION"),
+        config.public_url
+    );
     println!("UI: {}/", config.public_url);
     println!("Data: {}", args.data.data_dir.display());
     println!("DSN: {}", boot.key.dsn(&config.public_url));

@@ -10,7 +10,10 @@ use crate::python_event;
 
 /// Sends `body` with extra headers; returns status and detail.
 fn post(s: &TestServer, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut req = s.http().post(s.envelope_url()).header("X-Sentry-Auth", s.auth_header());
+    let mut req = s
+        .http()
+        .post(s.envelope_url())
+        .header("X-Sentry-Auth", s.auth_header());
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -25,7 +28,11 @@ fn post(s: &TestServer, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, String
 }
 
 fn good(s: &TestServer) {
-    let r = s.post_envelope(envelope_with_event(&python_event("GoodError", "still fine", 1)));
+    let r = s.post_envelope(envelope_with_event(&python_event(
+        "GoodError",
+        "still fine",
+        1,
+    )));
     assert_eq!(r.status(), 200);
 }
 
@@ -47,19 +54,54 @@ fn malformed_envelopes_get_400_saying_what_and_where() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("header not JSON", b"{not json\n".to_vec(), "header"),
         ("header not an object", b"[1,2]\n".to_vec(), "header"),
-        ("item header not JSON", with("{}", "{\"type\":", &ev), "item 1"),
-        ("item header without type", with("{}", "{\"length\":3}", b"abc"), "item 1"),
-        ("length beyond the body", with("{}", "{\"type\":\"event\",\"length\":99999}", &ev), "item 1"),
-        ("no newline after payload", with("{}", "{\"type\":\"attachment\",\"length\":2}", b"abcdef"), "item 1"),
-        ("truncated event JSON", with("{}", "{\"type\":\"event\"}", &ev[..ev.len() / 2]), "item 1"),
-        ("event is not an object", with("{}", "{\"type\":\"event\"}", b"[1,2,3]"), "item 1"),
-        ("event is not JSON", with("{}", "{\"type\":\"event\"}", b"\xff\xfe garbage"), "item 1"),
-        ("negative length", with("{}", "{\"type\":\"event\",\"length\":-5}", &ev), "item 1"),
+        (
+            "item header not JSON",
+            with("{}", "{\"type\":", &ev),
+            "item 1",
+        ),
+        (
+            "item header without type",
+            with("{}", "{\"length\":3}", b"abc"),
+            "item 1",
+        ),
+        (
+            "length beyond the body",
+            with("{}", "{\"type\":\"event\",\"length\":99999}", &ev),
+            "item 1",
+        ),
+        (
+            "no newline after payload",
+            with("{}", "{\"type\":\"attachment\",\"length\":2}", b"abcdef"),
+            "item 1",
+        ),
+        (
+            "truncated event JSON",
+            with("{}", "{\"type\":\"event\"}", &ev[..ev.len() / 2]),
+            "item 1",
+        ),
+        (
+            "event is not an object",
+            with("{}", "{\"type\":\"event\"}", b"[1,2,3]"),
+            "item 1",
+        ),
+        (
+            "event is not JSON",
+            with("{}", "{\"type\":\"event\"}", b"\xff\xfe garbage"),
+            "item 1",
+        ),
+        (
+            "negative length",
+            with("{}", "{\"type\":\"event\",\"length\":-5}", &ev),
+            "item 1",
+        ),
     ];
     for (name, body, needle) in cases {
         let (status, detail) = post(&s, body, &[]);
         assert_eq!(status, 400, "{name}: {detail}");
-        assert!(detail.contains(needle), "{name}: detail {detail:?} should mention {needle:?}");
+        assert!(
+            detail.contains(needle),
+            "{name}: detail {detail:?} should mention {needle:?}"
+        );
         good(&s);
     }
     assert_eq!(s.stored_events(), 10);
@@ -68,9 +110,17 @@ fn malformed_envelopes_get_400_saying_what_and_where() {
 #[test]
 fn bad_compression_is_400_and_bombs_are_413() {
     let s = TestServer::start();
-    let (status, detail) = post(&s, b"definitely not gzip".to_vec(), &[("Content-Encoding", "gzip")]);
+    let (status, detail) = post(
+        &s,
+        b"definitely not gzip".to_vec(),
+        &[("Content-Encoding", "gzip")],
+    );
     assert_eq!(status, 400, "{detail}");
-    let (status, _) = post(&s, b"\x1f\x8b\x08\x00\x00\x00".to_vec(), &[("Content-Encoding", "gzip")]);
+    let (status, _) = post(
+        &s,
+        b"\x1f\x8b\x08\x00\x00\x00".to_vec(),
+        &[("Content-Encoding", "gzip")],
+    );
     assert_eq!(status, 400);
     let (status, _) = post(&s, b"nope".to_vec(), &[("Content-Encoding", "br")]);
     assert_eq!(status, 400);
@@ -107,10 +157,17 @@ fn oversize_bodies_events_and_attachments_are_413() {
     // A 1.5 MiB event, gzipped below the body limit, is over the 1 MiB event limit.
     let mut ev = python_event("Big", "y", 1);
     ev["extra"] = serde_json::json!({ "blob": "a".repeat(1536 * 1024) });
-    let (status, detail) = post(&s, gzip(&envelope_with_event(&ev)), &[("Content-Encoding", "gzip")]);
+    let (status, detail) = post(
+        &s,
+        gzip(&envelope_with_event(&ev)),
+        &[("Content-Encoding", "gzip")],
+    );
     assert_eq!(status, 413, "{detail}");
     assert!(detail.contains("item 1"), "{detail}");
-    let att = format!("{{}}\n{{\"type\":\"attachment\",\"length\":2048,\"filename\":\"a.bin\"}}\n{}\n", "z".repeat(2048));
+    let att = format!(
+        "{{}}\n{{\"type\":\"attachment\",\"length\":2048,\"filename\":\"a.bin\"}}\n{}\n",
+        "z".repeat(2048)
+    );
     let (status, detail) = post(&s, att.into_bytes(), &[]);
     assert_eq!(status, 413, "{detail}");
     good(&s);
@@ -133,14 +190,47 @@ fn wrong_keys_and_projects_are_401_or_403() {
         status
     };
     assert_eq!(send(s.envelope_url(), None), 401, "no auth at all");
-    assert_eq!(send(s.envelope_url(), Some("Sentry sentry_key=00000000000000000000000000000000, sentry_version=7".into())), 401);
-    assert_eq!(send(s.envelope_url(), Some("Sentry sentry_version=7".into())), 401, "no key");
+    assert_eq!(
+        send(
+            s.envelope_url(),
+            Some("Sentry sentry_key=00000000000000000000000000000000, sentry_version=7".into())
+        ),
+        401
+    );
+    assert_eq!(
+        send(s.envelope_url(), Some("Sentry sentry_version=7".into())),
+        401,
+        "no key"
+    );
     assert_eq!(send(s.envelope_url(), Some("Bogus".into())), 401);
-    assert_eq!(send(format!("{}/api/999/envelope/", s.url), Some(s.auth_header())), 403, "key of another project");
-    assert_eq!(send(format!("{}/api/abc/envelope/", s.url), Some(s.auth_header())), 400, "non-numeric project");
-    assert_eq!(send(s.envelope_url(), Some(format!("Sentry sentry_key={}, sentry_version=99", s.key))), 400);
+    assert_eq!(
+        send(
+            format!("{}/api/999/envelope/", s.url),
+            Some(s.auth_header())
+        ),
+        403,
+        "key of another project"
+    );
+    assert_eq!(
+        send(
+            format!("{}/api/abc/envelope/", s.url),
+            Some(s.auth_header())
+        ),
+        400,
+        "non-numeric project"
+    );
+    assert_eq!(
+        send(
+            s.envelope_url(),
+            Some(format!("Sentry sentry_key={}, sentry_version=99", s.key))
+        ),
+        400
+    );
     // Two different keys in two places.
-    let url = format!("{}?sentry_key=11111111111111111111111111111111", s.envelope_url());
+    let url = format!(
+        "{}?sentry_key=11111111111111111111111111111111",
+        s.envelope_url()
+    );
     assert_eq!(send(url, Some(s.auth_header())), 401);
     // A revoked key.
     let store = s.store.clone();
@@ -151,7 +241,13 @@ fn wrong_keys_and_projects_are_401_or_403() {
         store.revoke_key(k2.id).await.unwrap();
         k2.public_key
     });
-    assert_eq!(send(s.envelope_url(), Some(format!("Sentry sentry_key={dsn}, sentry_version=7"))), 403);
+    assert_eq!(
+        send(
+            s.envelope_url(),
+            Some(format!("Sentry sentry_key={dsn}, sentry_version=7"))
+        ),
+        403
+    );
     good(&s);
     assert_eq!(s.stored_events(), 1);
 }
@@ -171,8 +267,19 @@ fn odd_but_valid_event_shapes_are_accepted() {
         serde_json::json!({}),
     ];
     for (i, body) in shapes.iter().enumerate() {
-        let r = s.http().post(s.store_url()).header("X-Sentry-Auth", s.auth_header()).json(body).send().unwrap();
-        assert_eq!(r.status(), 200, "shape {i}: {}", r.text().unwrap_or_default());
+        let r = s
+            .http()
+            .post(s.store_url())
+            .header("X-Sentry-Auth", s.auth_header())
+            .json(body)
+            .send()
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "shape {i}: {}",
+            r.text().unwrap_or_default()
+        );
     }
     assert_eq!(s.stored_events(), shapes.len() as u64);
 }

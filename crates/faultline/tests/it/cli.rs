@@ -11,7 +11,11 @@ use crate::python_event;
 pub const BIN: &str = env!("CARGO_BIN_EXE_faultline");
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).env("FAULTLINE_DATA_DIR", dir).output().unwrap();
+    let out = Command::new(BIN)
+        .args(args)
+        .env("FAULTLINE_DATA_DIR", dir)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -49,7 +53,11 @@ impl ServeProcess {
         for line in lines.by_ref() {
             let line = line.unwrap();
             if let Some(rest) = line.strip_prefix("Faultline ") {
-                url = rest.split(" listening on ").nth(1).unwrap_or_default().to_owned();
+                url = rest
+                    .split(" listening on ")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
             }
             if let Some(d) = line.strip_prefix("DSN: ") {
                 dsn = d.to_owned();
@@ -60,8 +68,16 @@ impl ServeProcess {
             }
         }
         std::thread::spawn(move || for _ in lines {});
-        assert!(!url.is_empty() && !dsn.is_empty(), "serve printed {stdout:?}");
-        ServeProcess { child, url, dsn, stdout }
+        assert!(
+            !url.is_empty() && !dsn.is_empty(),
+            "serve printed {stdout:?}"
+        );
+        ServeProcess {
+            child,
+            url,
+            dsn,
+            stdout,
+        }
     }
 
     /// (project id, public key) from the DSN.
@@ -71,7 +87,14 @@ impl ServeProcess {
 }
 
 pub fn dsn_parts(dsn: &str) -> (String, String) {
-    let key = dsn.split("://").nth(1).unwrap().split('@').next().unwrap().to_owned();
+    let key = dsn
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_owned();
     let project = dsn.rsplit('/').next().unwrap().to_owned();
     (project, key)
 }
@@ -89,7 +112,13 @@ fn version_help_and_bad_usage() {
     let (code, out, _) = run(dir.path(), &["--version"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("faultline "), "{out}");
-    for args in [&["--help"][..], &["serve", "--help"], &["project", "create", "--help"], &["token", "create", "--help"], &["key", "list", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["project", "create", "--help"],
+        &["token", "create", "--help"],
+        &["key", "list", "--help"],
+    ] {
         let (code, out, _) = run(dir.path(), args);
         assert_eq!(code, 0, "{args:?}");
         assert!(out.contains("Usage"), "{args:?}: {out}");
@@ -103,7 +132,10 @@ fn version_help_and_bad_usage() {
     let (code, _, err) = run(dir.path(), &["project", "create", "bad name!"]);
     assert_eq!(code, 1);
     assert!(err.contains("bad name!"), "{err}");
-    let (code, _, err) = run(dir.path(), &["token", "create", "--name", "t", "--scopes", "nope:read"]);
+    let (code, _, err) = run(
+        dir.path(),
+        &["token", "create", "--name", "t", "--scopes", "nope:read"],
+    );
     assert_eq!(code, 1);
     assert!(err.contains("nope:read"), "{err}");
 }
@@ -111,7 +143,10 @@ fn version_help_and_bad_usage() {
 #[test]
 fn projects_keys_and_tokens_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(dir.path(), &["project", "create", "checkout", "--platform", "python"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &["project", "create", "checkout", "--platform", "python"],
+    );
     assert_eq!(code, 0, "{err}");
     let dsn = last_line(&out).to_owned();
     assert!(dsn.starts_with("http://") && dsn.ends_with("/2"), "{dsn}");
@@ -119,19 +154,49 @@ fn projects_keys_and_tokens_from_the_command_line() {
     assert_eq!(code, 1, "duplicate name");
     assert!(err.contains("already exists"), "{err}");
     let (_, out, _) = run(dir.path(), &["project", "list"]);
-    assert!(out.contains("default") && out.contains("checkout") && out.contains("python"), "{out}");
+    assert!(
+        out.contains("default") && out.contains("checkout") && out.contains("python"),
+        "{out}"
+    );
     let (code, out, _) = run(dir.path(), &["key", "list", "--project", "checkout"]);
     assert_eq!(code, 0);
     assert!(out.contains(&dsn), "{out}");
     let (code, _, err) = run(dir.path(), &["key", "list", "--project", "missing"]);
     assert_eq!(code, 1);
     assert!(err.contains("missing"), "{err}");
-    let (code, out, err) = run(dir.path(), &["project", "update", "checkout", "--scrubbing", "off", "--scrub-keys", "ssn,iban"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "project",
+            "update",
+            "checkout",
+            "--scrubbing",
+            "off",
+            "--scrub-keys",
+            "ssn,iban",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(last_line(&out), "Project checkout: scrubbing off, extra keys: ssn,iban");
-    let (code, _, _) = run(dir.path(), &["project", "update", "checkout", "--scrubbing", "maybe"]);
+    assert_eq!(
+        last_line(&out),
+        "Project checkout: scrubbing off, extra keys: ssn,iban"
+    );
+    let (code, _, _) = run(
+        dir.path(),
+        &["project", "update", "checkout", "--scrubbing", "maybe"],
+    );
     assert_eq!(code, 2);
-    let (code, out, _) = run(dir.path(), &["token", "create", "--name", "ci", "--scopes", "event:read,project:read"]);
+    let (code, out, _) = run(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--scopes",
+            "event:read,project:read",
+        ],
+    );
     assert_eq!(code, 0);
     assert!(last_line(&out).starts_with("flt_"), "{out}");
 }
@@ -140,9 +205,22 @@ fn projects_keys_and_tokens_from_the_command_line() {
 fn cli_works_while_the_server_runs_and_new_keys_ingest_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServeProcess::start(dir.path(), &[("FAULTLINE_ADMIN_PASSWORD", "s3cret-pass")]);
-    assert!(server.stdout.iter().any(|l| l.contains("Admin user: admin@localhost")), "{:?}", server.stdout);
-    assert!(!server.stdout.iter().any(|l| l.contains("s3cret-pass")), "a chosen password is never printed");
-    let (code, out, err) = run(dir.path(), &["project", "create", "payments", "--public-url", &server.url]);
+    assert!(
+        server
+            .stdout
+            .iter()
+            .any(|l| l.contains("Admin user: admin@localhost")),
+        "{:?}",
+        server.stdout
+    );
+    assert!(
+        !server.stdout.iter().any(|l| l.contains("s3cret-pass")),
+        "a chosen password is never printed"
+    );
+    let (code, out, err) = run(
+        dir.path(),
+        &["project", "create", "payments", "--public-url", &server.url],
+    );
     assert_eq!(code, 0, "{err}");
     let dsn = last_line(&out);
     let (project, key) = dsn_parts(dsn);
@@ -153,13 +231,19 @@ fn cli_works_while_the_server_runs_and_new_keys_ingest_at_once() {
     let ev = python_event("LiveError", "x", 1);
     let r = http
         .post(format!("{}/api/{project}/envelope/", server.url))
-        .header("X-Sentry-Auth", format!("Sentry sentry_key={key}, sentry_version=7"))
+        .header(
+            "X-Sentry-Auth",
+            format!("Sentry sentry_key={key}, sentry_version=7"),
+        )
         .body(envelope_with_event(&ev))
         .send()
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
     let issues: serde_json::Value = http
-        .get(format!("{}/api/0/projects/default/payments/issues/", server.url))
+        .get(format!(
+            "{}/api/0/projects/default/payments/issues/",
+            server.url
+        ))
         .bearer_auth(&token)
         .send()
         .unwrap()
@@ -172,9 +256,27 @@ fn cli_works_while_the_server_runs_and_new_keys_ingest_at_once() {
 fn first_start_generates_and_prints_an_admin_password_once() {
     let dir = tempfile::tempdir().unwrap();
     let first = ServeProcess::start(dir.path(), &[]);
-    assert!(first.stdout.iter().any(|l| l.contains("Admin user: admin@localhost  password: ")), "{:?}", first.stdout);
+    assert!(
+        first
+            .stdout
+            .iter()
+            .any(|l| l.contains("Admin user: admin@localhost  password: ")),
+        "{:?}",
+        first.stdout
+    );
     drop(first);
     let second = ServeProcess::start(dir.path(), &[]);
-    assert!(!second.stdout.iter().any(|l| l.contains("password")), "{:?}", second.stdout);
-    assert!(second.stdout.iter().any(|l| l.starts_with("UI: http://127.0.0.1:")), "{:?}", second.stdout);
+    assert!(
+        !second.stdout.iter().any(|l| l.contains("password")),
+        "{:?}",
+        second.stdout
+    );
+    assert!(
+        second
+            .stdout
+            .iter()
+            .any(|l| l.starts_with("UI: http://127.0.0.1:")),
+        "{:?}",
+        second.stdout
+    );
 }

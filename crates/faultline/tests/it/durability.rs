@@ -22,18 +22,27 @@ fn kill_dash_nine_under_load_loses_no_acknowledged_event() {
     for t in 0..8 {
         let (url, key, acked, stop) = (url.clone(), key.clone(), acked.clone(), stop.clone());
         workers.push(std::thread::spawn(move || {
-            let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            let http = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
             let mut i = 0;
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
                 let ev = python_event("KillError", &format!("worker {t} event {i}"), i % 7);
                 let r = http
                     .post(&url)
-                    .header("X-Sentry-Auth", format!("Sentry sentry_key={key}, sentry_version=7"))
+                    .header(
+                        "X-Sentry-Auth",
+                        format!("Sentry sentry_key={key}, sentry_version=7"),
+                    )
                     .body(envelope_with_event(&ev))
                     .send();
                 match r {
-                    Ok(r) if r.status() == 200 => acked.lock().unwrap().push(ev["event_id"].as_str().unwrap().to_owned()),
+                    Ok(r) if r.status() == 200 => acked
+                        .lock()
+                        .unwrap()
+                        .push(ev["event_id"].as_str().unwrap().to_owned()),
                     Ok(_) => {}
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -53,7 +62,11 @@ fn kill_dash_nine_under_load_loses_no_acknowledged_event() {
         w.join().unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 300, "only {} events were acknowledged before the kill", acked.len());
+    assert!(
+        acked.len() >= 300,
+        "only {} events were acknowledged before the kill",
+        acked.len()
+    );
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
@@ -67,11 +80,26 @@ fn kill_dash_nine_under_load_loses_no_acknowledged_event() {
         }
         missing
     });
-    assert!(missing.is_empty(), "{} of {} acknowledged events lost: {:?}", missing.len(), acked.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged events lost: {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(5)]
+    );
     // The counters agree with the rows: the issue counted every stored event once.
     let stored = rt.block_on(store.count_events()).unwrap();
-    let issues = rt.block_on(store.list_issues(&faultline_store::IssueQuery { limit: 100, ..Default::default() })).unwrap();
+    let issues = rt
+        .block_on(store.list_issues(&faultline_store::IssueQuery {
+            limit: 100,
+            ..Default::default()
+        }))
+        .unwrap();
     let counted: i64 = issues.iter().map(|i| i.times_seen).sum();
     assert_eq!(counted as u64, stored);
-    eprintln!("acknowledged {} events before SIGKILL; all {} found after restart ({stored} stored)", acked.len(), acked.len());
+    eprintln!(
+        "acknowledged {} events before SIGKILL; all {} found after restart ({stored} stored)",
+        acked.len(),
+        acked.len()
+    );
 }

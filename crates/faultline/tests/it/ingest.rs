@@ -42,7 +42,11 @@ fn envelope_answers_exactly_200_with_the_event_id_and_stores_it() {
     let r = s.post_envelope(envelope_with_event(&ev));
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().unwrap(), json!({ "id": id }));
-    assert_eq!(s.stored_events(), 1, "a 200 means the event is already stored");
+    assert_eq!(
+        s.stored_events(),
+        1,
+        "a 200 means the event is already stored"
+    );
     let got = s.api_get(&format!("/api/0/projects/default/default/events/{id}/"));
     assert_eq!(got["eventID"], id);
 }
@@ -52,18 +56,41 @@ fn every_auth_form_is_accepted() {
     let s = TestServer::start();
     let env = |ev: &Value| envelope_with_event(ev);
     // X-Sentry-Auth
-    assert_eq!(s.post_envelope(env(&python_event("A", "x", 1))).status(), 200);
+    assert_eq!(
+        s.post_envelope(env(&python_event("A", "x", 1))).status(),
+        200
+    );
     // Authorization: Sentry
-    let r = s.http().post(s.envelope_url()).header("Authorization", s.auth_header()).body(env(&python_event("A", "x", 1))).send().unwrap();
+    let r = s
+        .http()
+        .post(s.envelope_url())
+        .header("Authorization", s.auth_header())
+        .body(env(&python_event("A", "x", 1)))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     // Query string, as browser and Node SDKs send it.
-    let url = format!("{}?sentry_key={}&sentry_version=7&sentry_client=sentry.javascript.node%2F10.0.0", s.envelope_url(), s.key);
-    let r = s.http().post(&url).body(env(&python_event("A", "x", 1))).send().unwrap();
+    let url = format!(
+        "{}?sentry_key={}&sentry_version=7&sentry_client=sentry.javascript.node%2F10.0.0",
+        s.envelope_url(),
+        s.key
+    );
+    let r = s
+        .http()
+        .post(&url)
+        .body(env(&python_event("A", "x", 1)))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     // The dsn in the envelope header, nothing else.
     let ev = python_event("A", "x", 1);
     let payload = serde_json::to_vec(&ev).unwrap();
-    let body = format!("{{\"event_id\":\"{}\",\"dsn\":\"{}\"}}\n{{\"type\":\"event\"}}\n{}\n", ev["event_id"].as_str().unwrap(), s.dsn, String::from_utf8(payload).unwrap());
+    let body = format!(
+        "{{\"event_id\":\"{}\",\"dsn\":\"{}\"}}\n{{\"type\":\"event\"}}\n{}\n",
+        ev["event_id"].as_str().unwrap(),
+        s.dsn,
+        String::from_utf8(payload).unwrap()
+    );
     let r = s.http().post(s.envelope_url()).body(body).send().unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(s.stored_events(), 4);
@@ -72,7 +99,8 @@ fn every_auth_form_is_accepted() {
 #[test]
 fn every_content_encoding_is_decoded() {
     let s = TestServer::start();
-    let cases: Vec<(&str, fn(&[u8]) -> Vec<u8>)> = vec![
+    type Encode = fn(&[u8]) -> Vec<u8>;
+    let cases: Vec<(&str, Encode)> = vec![
         ("gzip", gzip),
         ("x-gzip", gzip),
         ("deflate", zlib),
@@ -84,8 +112,20 @@ fn every_content_encoding_is_decoded() {
     ];
     for (enc, f) in &cases {
         let body = f(&envelope_with_event(&python_event("EncodingError", enc, 3)));
-        let r = s.http().post(s.envelope_url()).header("X-Sentry-Auth", s.auth_header()).header("Content-Encoding", *enc).body(body).send().unwrap();
-        assert_eq!(r.status(), 200, "encoding {enc:?}: {}", r.text().unwrap_or_default());
+        let r = s
+            .http()
+            .post(s.envelope_url())
+            .header("X-Sentry-Auth", s.auth_header())
+            .header("Content-Encoding", *enc)
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "encoding {enc:?}: {}",
+            r.text().unwrap_or_default()
+        );
     }
     assert_eq!(s.stored_events(), cases.len() as u64);
 }
@@ -94,8 +134,14 @@ fn every_content_encoding_is_decoded() {
 fn chunked_bodies_are_read() {
     let s = TestServer::start();
     let body = envelope_with_event(&python_event("ChunkError", "x", 3));
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body.chunks(7).map(|c| Ok(c.to_vec())).collect();
-    let stream = reqwest::blocking::Body::new(std::io::Cursor::new(chunks.into_iter().flat_map(|c| c.unwrap()).collect::<Vec<u8>>()));
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(7).map(|c| Ok(c.to_vec())).collect();
+    let stream = reqwest::blocking::Body::new(std::io::Cursor::new(
+        chunks
+            .into_iter()
+            .flat_map(|c| c.unwrap())
+            .collect::<Vec<u8>>(),
+    ));
     let r = s.post_envelope(stream);
     assert_eq!(r.status(), 200);
     assert_eq!(s.stored_events(), 1);
@@ -106,21 +152,50 @@ fn store_endpoint_takes_json_base64_and_get_beacons() {
     use base64::Engine;
     let s = TestServer::start();
     let ev = python_event("StoreError", "plain", 5);
-    let r = s.http().post(s.store_url()).header("X-Sentry-Auth", s.auth_header()).json(&ev).send().unwrap();
+    let r = s
+        .http()
+        .post(s.store_url())
+        .header("X-Sentry-Auth", s.auth_header())
+        .json(&ev)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().unwrap()["id"], ev["event_id"]);
     let ev2 = python_event("StoreError", "zlib+base64", 5);
-    let b64 = base64::engine::general_purpose::STANDARD.encode(zlib(&serde_json::to_vec(&ev2).unwrap()));
-    let r = s.http().post(s.store_url()).header("X-Sentry-Auth", s.auth_header()).body(b64).send().unwrap();
+    let b64 =
+        base64::engine::general_purpose::STANDARD.encode(zlib(&serde_json::to_vec(&ev2).unwrap()));
+    let r = s
+        .http()
+        .post(s.store_url())
+        .header("X-Sentry-Auth", s.auth_header())
+        .body(b64)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     let ev3 = python_event("StoreError", "get", 5);
     let data: String = serde_json::to_string(&ev3).unwrap();
-    let r = s.http().get(s.store_url()).query(&[("sentry_key", s.key.as_str()), ("sentry_version", "7"), ("sentry_data", data.as_str())]).send().unwrap();
+    let r = s
+        .http()
+        .get(s.store_url())
+        .query(&[
+            ("sentry_key", s.key.as_str()),
+            ("sentry_version", "7"),
+            ("sentry_data", data.as_str()),
+        ])
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/gif");
     // An envelope posted to /store/ with the envelope content type.
     let ev4 = python_event("StoreError", "envelope", 5);
-    let r = s.http().post(s.store_url()).header("X-Sentry-Auth", s.auth_header()).header("Content-Type", "application/x-sentry-envelope").body(envelope_with_event(&ev4)).send().unwrap();
+    let r = s
+        .http()
+        .post(s.store_url())
+        .header("X-Sentry-Auth", s.auth_header())
+        .header("Content-Type", "application/x-sentry-envelope")
+        .body(envelope_with_event(&ev4))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(s.stored_events(), 4);
 }
@@ -147,18 +222,37 @@ fn envelope_without_event_answers_empty_object_and_keeps_sessions() {
 #[test]
 fn cors_preflight_is_answered_and_rate_limit_headers_exposed() {
     let s = TestServer::start();
-    let r = s.http().request(reqwest::Method::OPTIONS, s.envelope_url())
+    let r = s
+        .http()
+        .request(reqwest::Method::OPTIONS, s.envelope_url())
         .header("Origin", "https://shop.example")
         .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type, x-sentry-auth")
-        .send().unwrap();
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type, x-sentry-auth",
+        )
+        .send()
+        .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
     let ev = python_event("CorsError", "x", 1);
-    let r = s.http().post(s.envelope_url()).header("Origin", "https://shop.example").header("X-Sentry-Auth", s.auth_header()).body(envelope_with_event(&ev)).send().unwrap();
+    let r = s
+        .http()
+        .post(s.envelope_url())
+        .header("Origin", "https://shop.example")
+        .header("X-Sentry-Auth", s.auth_header())
+        .body(envelope_with_event(&ev))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let exposed = r.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
-    assert!(exposed.contains("x-sentry-rate-limits") && exposed.contains("retry-after"), "{exposed}");
+    let exposed = r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        exposed.contains("x-sentry-rate-limits") && exposed.contains("retry-after"),
+        "{exposed}"
+    );
 }
 
 #[test]
@@ -176,9 +270,15 @@ fn duplicate_event_ids_are_stored_once() {
 #[test]
 fn per_key_rate_limit_answers_429_with_sentry_headers() {
     let s = TestServer::start();
-    let r = s.api_put(&format!("/api/0/projects/default/default/keys/{}/", s.key), &json!({"rateLimit": {"count": 3, "window": 60}}));
+    let r = s.api_put(
+        &format!("/api/0/projects/default/default/keys/{}/", s.key),
+        &json!({"rateLimit": {"count": 3, "window": 60}}),
+    );
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().unwrap()["rateLimit"], json!({"count": 3, "window": 60}));
+    assert_eq!(
+        r.json::<Value>().unwrap()["rateLimit"],
+        json!({"count": 3, "window": 60})
+    );
     let mut statuses = Vec::new();
     let mut limited = None;
     for i in 0..5 {
@@ -190,11 +290,24 @@ fn per_key_rate_limit_answers_429_with_sentry_headers() {
     }
     assert_eq!(statuses, vec![200, 200, 200, 429, 429]);
     let r = limited.unwrap();
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry));
-    let limits = r.headers()["x-sentry-rate-limits"].to_str().unwrap().to_owned();
-    assert!(limits.starts_with(&format!("{retry}:")) && limits.ends_with(":key"), "{limits}");
-    assert!(r.json::<Value>().unwrap()["detail"].as_str().unwrap().contains("rate limit"));
+    let limits = r.headers()["x-sentry-rate-limits"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        limits.starts_with(&format!("{retry}:")) && limits.ends_with(":key"),
+        "{limits}"
+    );
+    assert!(r.json::<Value>().unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("rate limit"));
     assert_eq!(s.stored_events(), 3);
 }
 
@@ -212,7 +325,10 @@ fn saturated_writer_answers_429_with_retry_after_and_loses_nothing_accepted() {
                     let ev = python_event("SaturationError", &format!("{t}-{i}"), 1);
                     let r = s.post_envelope(envelope_with_event(&ev));
                     match r.status().as_u16() {
-                        200 => accepted.lock().unwrap().push(ev["event_id"].as_str().unwrap().to_owned()),
+                        200 => accepted
+                            .lock()
+                            .unwrap()
+                            .push(ev["event_id"].as_str().unwrap().to_owned()),
                         429 => {
                             assert!(r.headers().contains_key("retry-after"));
                             refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -224,7 +340,11 @@ fn saturated_writer_answers_429_with_retry_after_and_loses_nothing_accepted() {
         }
     });
     let accepted = accepted.into_inner().unwrap();
-    assert_eq!(s.stored_events(), accepted.len() as u64, "every 200 is stored, nothing else is");
+    assert_eq!(
+        s.stored_events(),
+        accepted.len() as u64,
+        "every 200 is stored, nothing else is"
+    );
     assert!(accepted.len() + refused.into_inner() as usize == 200);
 }
 
@@ -235,14 +355,23 @@ fn attachments_are_stored_with_their_event() {
     let id = ev["event_id"].as_str().unwrap().to_owned();
     let payload = serde_json::to_vec(&ev).unwrap();
     let log = b"line one\nline two\r\n";
-    let mut body = format!("{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", payload.len()).into_bytes();
+    let mut body = format!(
+        "{{\"event_id\":\"{id}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n",
+        payload.len()
+    )
+    .into_bytes();
     body.extend_from_slice(&payload);
     body.extend_from_slice(format!("\n{{\"type\":\"attachment\",\"length\":{},\"filename\":\"app.log\",\"content_type\":\"text/plain\"}}\n", log.len()).as_bytes());
     body.extend_from_slice(log);
     body.push(b'\n');
     assert_eq!(s.post_envelope(body).status(), 200);
-    let list = s.api_get(&format!("/api/0/projects/default/default/events/{id}/attachments/"));
-    assert_eq!(list, json!([{"id": list[0]["id"], "name": "app.log", "type": "event.attachment", "size": log.len(), "mimetype": "text/plain"}]));
+    let list = s.api_get(&format!(
+        "/api/0/projects/default/default/events/{id}/attachments/"
+    ));
+    assert_eq!(
+        list,
+        json!([{"id": list[0]["id"], "name": "app.log", "type": "event.attachment", "size": log.len(), "mimetype": "text/plain"}])
+    );
 }
 
 #[test]
@@ -250,19 +379,44 @@ fn scrubbing_can_be_turned_off_and_extended_per_project() {
     let s = TestServer::start();
     let mut ev = python_event("ScrubError", "x", 1);
     ev["extra"] = json!({"internal_ref": "ref-123", "password": "pw-1"});
-    let r = s.api_put("/api/0/projects/default/default/", &json!({"sensitiveFields": ["internal_ref"]}));
+    let r = s.api_put(
+        "/api/0/projects/default/default/",
+        &json!({"sensitiveFields": ["internal_ref"]}),
+    );
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().unwrap()["sensitiveFields"], json!(["internal_ref"]));
+    assert_eq!(
+        r.json::<Value>().unwrap()["sensitiveFields"],
+        json!(["internal_ref"])
+    );
     assert_eq!(s.post_envelope(envelope_with_event(&ev)).status(), 200);
-    let got = s.api_get(&format!("/api/0/projects/default/default/events/{}/", ev["event_id"].as_str().unwrap()));
+    let got = s.api_get(&format!(
+        "/api/0/projects/default/default/events/{}/",
+        ev["event_id"].as_str().unwrap()
+    ));
     assert_eq!(got["context"]["internal_ref"], "[Filtered]");
     assert_eq!(got["context"]["password"], "[Filtered]");
-    let r = s.api_put("/api/0/projects/default/default/", &json!({"dataScrubber": false}));
+    let r = s.api_put(
+        "/api/0/projects/default/default/",
+        &json!({"dataScrubber": false}),
+    );
     assert_eq!(r.json::<Value>().unwrap()["dataScrubber"], false);
     let mut ev2 = ev.clone();
     ev2["event_id"] = json!(crate::new_id());
     assert_eq!(s.post_envelope(envelope_with_event(&ev2)).status(), 200);
-    let got = s.api_get(&format!("/api/0/projects/default/default/events/{}/", ev2["event_id"].as_str().unwrap()));
-    assert_eq!(got["context"]["password"], "pw-1", "scrubbing off keeps values as sent");
-    assert_eq!(s.api_put("/api/0/projects/default/default/", &json!({"dataScrubber": "yes"})).status(), 400);
+    let got = s.api_get(&format!(
+        "/api/0/projects/default/default/events/{}/",
+        ev2["event_id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        got["context"]["password"], "pw-1",
+        "scrubbing off keeps values as sent"
+    );
+    assert_eq!(
+        s.api_put(
+            "/api/0/projects/default/default/",
+            &json!({"dataScrubber": "yes"})
+        )
+        .status(),
+        400
+    );
 }

@@ -14,8 +14,15 @@ pub fn new_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(1);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
-    format!("{:016x}{:016x}", t, n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id()))
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    format!(
+        "{:016x}{:016x}",
+        t,
+        n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id())
+    )
 }
 
 /// A Python-shaped exception event raised at `line` of `app/views.py`.

@@ -1,4 +1,6 @@
 //! The real Rust `sentry` crate as a client.
+// sentry's option and scope types are non-exhaustive: they can only be built by assignment.
+#![allow(clippy::field_reassign_with_default)]
 
 use faultline_testkit::TestServer;
 use serde_json::Value;
@@ -37,25 +39,67 @@ fn rust_sentry_crate_reports_errors_messages_and_breadcrumbs() {
         }
         sentry::capture_message("cache warmed in 35 ms", sentry::Level::Info);
         sentry::capture_message("cache warmed in 120 ms", sentry::Level::Info);
-        assert!(sentry::Hub::current().client().unwrap().flush(Some(std::time::Duration::from_secs(10))));
+        assert!(sentry::Hub::current()
+            .client()
+            .unwrap()
+            .flush(Some(std::time::Duration::from_secs(10))));
     }
     let issues = s.issues("");
-    let titles: Vec<&str> = issues.iter().map(|i| i["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = issues
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
     assert_eq!(issues.len(), 2, "{titles:?}");
-    let err = issues.iter().find(|i| i["title"].as_str().unwrap().contains("declined")).unwrap();
-    assert_eq!(err["count"], "2", "same error type from the same place is one issue");
-    let msg = issues.iter().find(|i| i["title"].as_str().unwrap().starts_with("cache warmed")).unwrap();
-    assert_eq!(msg["count"], "2", "messages differing only in numbers group together");
+    let err = issues
+        .iter()
+        .find(|i| i["title"].as_str().unwrap().contains("declined"))
+        .unwrap();
+    assert_eq!(
+        err["count"], "2",
+        "same error type from the same place is one issue"
+    );
+    let msg = issues
+        .iter()
+        .find(|i| i["title"].as_str().unwrap().starts_with("cache warmed"))
+        .unwrap();
+    assert_eq!(
+        msg["count"], "2",
+        "messages differing only in numbers group together"
+    );
     assert_eq!(msg["level"], "info");
-    let ev = s.api_get(&format!("/api/0/issues/{}/events/latest/", err["id"].as_str().unwrap()));
+    let ev = s.api_get(&format!(
+        "/api/0/issues/{}/events/latest/",
+        err["id"].as_str().unwrap()
+    ));
     assert_eq!(ev["release"]["version"], "rusty@0.3.0");
     assert_eq!(ev["environment"], "ci");
     assert_eq!(ev["user"]["id"], "u-77");
     assert_eq!(ev["sdk"]["name"], "sentry.rust");
     let tags = ev["tags"].as_array().unwrap();
-    assert!(tags.iter().any(|t| t["key"] == "component" && t["value"] == "billing"), "{tags:?}");
-    let crumbs = ev["entries"].as_array().unwrap().iter().find(|e| e["type"] == "breadcrumbs").unwrap();
-    assert!(crumbs["data"]["values"].as_array().unwrap().iter().any(|b| b["message"] == "charging card"));
-    let exc = ev["entries"].as_array().unwrap().iter().find(|e| e["type"] == "exception").unwrap();
-    assert_eq!(exc["data"]["values"][0]["value"], Value::String("payment 2002 declined".into()));
+    assert!(
+        tags.iter()
+            .any(|t| t["key"] == "component" && t["value"] == "billing"),
+        "{tags:?}"
+    );
+    let crumbs = ev["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "breadcrumbs")
+        .unwrap();
+    assert!(crumbs["data"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b["message"] == "charging card"));
+    let exc = ev["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "exception")
+        .unwrap();
+    assert_eq!(
+        exc["data"]["values"][0]["value"],
+        Value::String("payment 2002 declined".into())
+    );
 }
