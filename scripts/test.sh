@@ -11,6 +11,16 @@ fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/compat/requirements.txt
 (cd tests/compat/node && npm install --silent --no-audit --no-fund >/dev/null)
 
+echo "==> format, lints, and the pure crates' dependency rule"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+for crate in faultline-protocol faultline-grouping; do
+  if cargo tree -p "$crate" -e normal --prefix none | grep -E '^(tokio|axum|hyper|rusqlite|sqlx|reqwest) ' >/dev/null; then
+    echo "$crate must stay pure (no async runtime, HTTP or SQL in its dependencies)" >&2
+    exit 1
+  fi
+done
+
 echo "==> cargo test (workspace)"
 cargo build --quiet --bin faultline
 cargo test --workspace --quiet

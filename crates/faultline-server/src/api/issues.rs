@@ -144,6 +144,10 @@ pub struct IssueDetail {
     /// The issue.
     #[serde(flatten)]
     pub issue: IssueOut,
+    /// Environments the issue was seen in.
+    pub environments: Vec<String>,
+    /// Releases the issue was seen in.
+    pub releases: Vec<String>,
     /// Tag keys with their top values.
     pub tags: Vec<TagOut>,
 }
@@ -154,8 +158,19 @@ async fn detail_of(
     project: &Project,
 ) -> Result<IssueDetail, ApiError> {
     let mut stats = stats_for(state, &[issue.id]).await?;
-    let tags = tags_out(state.store.issue_tag_values(issue.id, None).await?);
+    let values = state.store.issue_tag_values(issue.id, None).await?;
+    let seen_in = |key: &str| -> Vec<String> {
+        values
+            .iter()
+            .filter(|v| v.key == key)
+            .map(|v| v.value.clone())
+            .collect()
+    };
+    let (environments, releases) = (seen_in("environment"), seen_in("release"));
+    let tags = tags_out(values);
     Ok(IssueDetail {
+        environments,
+        releases,
         issue: issue_out(
             issue,
             project,

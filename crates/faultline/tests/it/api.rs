@@ -179,6 +179,16 @@ fn resolve_then_new_event_regresses_and_next_release_waits_for_a_newer_release()
     let issue = s.api_get(&format!("/api/0/issues/{id}/"));
     assert_eq!(issue["status"], "unresolved");
     assert_eq!(issue["substatus"], "regressed");
+    let mut releases: Vec<&str> = issue["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    releases.sort();
+    assert_eq!(releases, vec!["shop@1.0.0", "shop@1.1.0"]);
+    assert_eq!(issue["environments"], json!(["production"]));
+    assert_eq!(issue["lastRelease"]["version"], "shop@1.1.0");
 
     // Ignored issues stay ignored.
     assert_eq!(
