@@ -121,105 +121,70 @@ fn main() {
 
 /// The writer's cost per event: batches of processed events committed to a fresh SQLite store.
 fn write_path(payloads: &[(String, Vec<u8>)], opts: &NormalizeOptions, config: &GroupingConfig) {
-    use faultline_store::{sqlite::SqliteStore, NewEvent, Store, WriteBatch};
+    use faultline_store::{sqlite::SqliteStore, NewEvent, ProjectId, Store, WriteBatch};
     let dir = std::env::temp_dir().join(format!("faultline-pipeline-{}", std::process::id()));
     let store = SqliteStore::open(&dir).expect("store");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("rt");
-    let boot = rt.block_on(store.bootstrap()).expect("bootstrap");
+    let project = rt
+        .block_on(store.bootstrap())
+        .expect("bootstrap")
+        .project
+        .id;
+    let mut seq = 0u64;
+    // Processed events with fresh ids, as the digest service receives them.
+    let mut batch_of = |size: usize| {
+        let mut batch = WriteBatch::default();
+        for _ in 0..size {
+            let (_, p) = &payloads[seq as usize % payloads.len()];
+            seq += 1;
+            let ev = normalize_event(p, opts).expect("normalize");
+            let g = group_event(&ev.data, config);
+            let m = issue_metadata(&ev.data);
+            batch.events.push(NewEvent {
+                project_id: ProjectId(project.0),
+                event_id: format!("{seq:032x}"),
+                hashes: g.hashes,
+                grouping_version: g.version.into(),
+                grouping_variant: g.variant,
+                grouping_components: "{}".into(),
+                title: m.title,
+                culprit: m.culprit,
+                kind: m.kind.as_str().into(),
+                level: ev.level.as_str().into(),
+                platform: ev.platform,
+                metadata: "{}".into(),
+                timestamp: ev.timestamp,
+                received: ev.timestamp,
+                release: ev.release,
+                environment: ev.environment,
+                user_key: ev.user_key,
+                tags: ev.tags,
+                payload: vec![7u8; 800],
+                payload_dict: None,
+                attachments: Vec::new(),
+            });
+        }
+        batch
+    };
     for batch_size in [10usize, 100, 500] {
-        let mut batches = 0;
-        let mut written = 0;
-        let started = Instant::now();
-        let mut seq = 0u64;
-        while started.elapsed().as_secs_f64() < 3.0 {
-            let mut batch = WriteBatch::default();
-            for i in 0..batch_size {
-                let (_, p) = &payloads[(seq as usize + i) % payloads.len()];
-                seq += 1;
-                let mut o = opts.clone();
-                o.fallback_event_id = format!("{seq:032x}");
-                let ev = normalize_event(p, &o).expect("normalize");
-                let g = group_event(&ev.data, config);
-                let m = issue_metadata(&ev.data);
-                let raw = serde_json::to_vec(&ev.data).expect("json");
-                batch.events.push(NewEvent {
-                    project_id: boot.project.id,
-                    event_id: format!("{seq:032x}"),
-                    hashes: g.hashes,
-                    grouping_version: g.version.into(),
-                    grouping_variant: g.variant,
-                    grouping_components: "{}".into(),
-                    title: m.title,
-                    culprit: m.culprit,
-                    kind: m.kind.as_str().into(),
-                    level: ev.level.as_str().into(),
-                    platform: ev.platform,
-                    metadata: "{}".into(),
-                    timestamp: ev.timestamp,
-                    received: ev.timestamp,
-                    release: ev.release,
-                    environment: ev.environment,
-                    user_key: ev.user_key,
-                    tags: ev.tags,
-                    payload: raw[..raw.len().min(800)].to_vec(),
-                    payload_dict: None,
-                    attachments: Vec::new(),
-                });
-            }
-            let t = Instant::now();
-            rt.block_on(store.write_batch(batch)).expect("write");
-            written += batch_size;
-            batches += 1;
-            std::hint::black_box(t);
+        // Warm up (indexes of a realistic size), then time only the writes.
+        for _ in 0..(5000 / batch_size) {
+            rt.block_on(store.write_batch(batch_of(batch_size)))
+                .expect("write");
         }
-        let _ = batches;
-        // Time only the writes: rerun a fixed number of batches and time them alone.
-        let mut prepared = Vec::new();
-        for _ in 0..(2000 / batch_size).max(4) {
-            let mut batch = WriteBatch::default();
-            for i in 0..batch_size {
-                let (_, p) = &payloads[(seq as usize + i) % payloads.len()];
-                seq += 1;
-                let mut o = opts.clone();
-                o.fallback_event_id = format!("{seq:032x}");
-                let ev = normalize_event(p, &o).expect("normalize");
-                let g = group_event(&ev.data, config);
-                batch.events.push(NewEvent {
-                    project_id: boot.project.id,
-                    event_id: format!("{seq:032x}"),
-                    hashes: g.hashes,
-                    grouping_version: g.version.into(),
-                    grouping_variant: g.variant,
-                    grouping_components: "{}".into(),
-                    title: "t".into(),
-                    culprit: "c".into(),
-                    kind: "caught".into(),
-                    level: ev.level.as_str().into(),
-                    platform: ev.platform,
-                    metadata: "{}".into(),
-                    timestamp: ev.timestamp,
-                    received: ev.timestamp,
-                    release: ev.release,
-                    environment: ev.environment,
-                    user_key: ev.user_key,
-                    tags: ev.tags,
-                    payload: vec![7u8; 800],
-                    payload_dict: None,
-                    attachments: Vec::new(),
-                });
-            }
-            prepared.push(batch);
-        }
+        let prepared: Vec<WriteBatch> = (0..(2000 / batch_size).max(4))
+            .map(|_| batch_of(batch_size))
+            .collect();
         let count: usize = prepared.iter().map(|b| b.events.len()).sum();
         let t = Instant::now();
         for b in prepared {
             rt.block_on(store.write_batch(b)).expect("write");
         }
         println!(
-            "  write, batches of {batch_size:<4} {:>8.1} µs/event ({written} warm-up events)",
+            "  write, batches of {batch_size:<4} {:>8.1} µs/event",
             t.elapsed().as_secs_f64() / count as f64 * 1e6
         );
     }

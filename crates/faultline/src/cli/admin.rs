@@ -111,6 +111,24 @@ pub enum TokenCommand {
     },
 }
 
+/// Opens the store and finds a project by organization and name.
+async fn open_project(
+    data: &DataArgs,
+    org: &str,
+    name: &str,
+) -> anyhow::Result<(
+    std::sync::Arc<dyn faultline_store::Store>,
+    faultline_store::Project,
+)> {
+    let store = open_store(data)?;
+    store.bootstrap().await?;
+    let p = store
+        .project_by_slug(org, name)
+        .await?
+        .with_context(|| format!("no project '{name}' in organization '{org}'"))?;
+    Ok((store, p))
+}
+
 pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
     match cmd {
         ProjectCommand::Create {
@@ -140,12 +158,7 @@ pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
             scrub_keys,
             data,
         } => {
-            let store = open_store(&data)?;
-            store.bootstrap().await?;
-            let p = store
-                .project_by_slug(&org, &name)
-                .await?
-                .with_context(|| format!("no project '{name}' in organization '{org}'"))?;
+            let (store, p) = open_project(&data, &org, &name).await?;
             let enabled = scrubbing.map(|s| s == "on").unwrap_or(p.scrub_enabled);
             let keys: Vec<String> = match scrub_keys {
                 Some(k) => k
@@ -209,12 +222,7 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
             public_url: url,
             data,
         } => {
-            let store = open_store(&data)?;
-            store.bootstrap().await?;
-            let p = store
-                .project_by_slug(&org, &project)
-                .await?
-                .with_context(|| format!("no project '{project}' in organization '{org}'"))?;
+            let (store, p) = open_project(&data, &org, &project).await?;
             for k in store.list_keys(p.id).await? {
                 let limit = match (k.rate_limit_count, k.rate_limit_window) {
                     (Some(c), Some(w)) => format!("{c}/{w}s"),
@@ -240,12 +248,7 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
             data,
         } => {
             let limit = rate_limit.as_deref().map(parse_rate_limit).transpose()?;
-            let store = open_store(&data)?;
-            store.bootstrap().await?;
-            let p = store
-                .project_by_slug(&org, &project)
-                .await?
-                .with_context(|| format!("no project '{project}' in organization '{org}'"))?;
+            let (store, p) = open_project(&data, &org, &project).await?;
             let k = store.create_key(p.id, &label).await?;
             if limit.is_some() {
                 store.set_key_rate_limit(k.id, limit).await?;
