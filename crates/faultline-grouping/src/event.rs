@@ -58,17 +58,18 @@ pub(crate) fn top_stacktrace(event: &Value) -> Option<&Value> {
     first_key(event, &["stacktrace", "sentry.interfaces.Stacktrace"]).filter(|v| v.is_object())
 }
 
-/// Frame objects of a stacktrace object (missing or malformed → empty).
-pub(crate) fn frames_of(stacktrace: Option<&Value>) -> Vec<&Map<String, Value>> {
-    match stacktrace {
+/// Frame objects of a stacktrace object (missing or malformed → none).
+pub(crate) fn frames_of(stacktrace: Option<&Value>) -> impl Iterator<Item = &Map<String, Value>> {
+    let frames: &[Value] = match stacktrace {
         Some(Value::Object(st)) => match st.get("frames") {
-            Some(Value::Array(frames)) => frames.iter().filter_map(Value::as_object).collect(),
-            _ => Vec::new(),
+            Some(Value::Array(frames)) => frames,
+            _ => &[],
         },
         // Some SDKs have been seen sending the frame list directly.
-        Some(Value::Array(frames)) => frames.iter().filter_map(Value::as_object).collect(),
-        _ => Vec::new(),
-    }
+        Some(Value::Array(frames)) => frames,
+        _ => &[],
+    };
+    frames.iter().filter_map(Value::as_object)
 }
 
 /// The event platform (`other` when missing).

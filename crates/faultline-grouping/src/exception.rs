@@ -2,123 +2,167 @@
 //! and the normalized value when no frame contributes), concatenated in the order sent, after
 //! the exception-group filter.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::component::Component;
-use crate::event::{exceptions, str_field};
+use crate::component::{Components, LeafComponent};
+use crate::event::{exceptions, frames_of, str_field};
 use crate::frame::Frame;
-use crate::parameterize::normalize_message;
-use crate::stacktrace::{parse_frames, prefer_stacktrace_variants, stacktrace_components, Variant};
+use crate::parameterize::normalize_message_cow;
+use crate::stacktrace::{parse_frames, prefer_stacktrace_variants, Stack, Variant};
 use crate::GroupingConfig;
 
 /// One exception as read from the event.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Exception<'a> {
     pub(crate) raw: &'a Map<String, Value>,
     pub(crate) ty: Option<&'a str>,
     pub(crate) value: Option<&'a str>,
     pub(crate) synthetic: bool,
     /// `None` when the exception has no `stacktrace` at all.
-    pub(crate) frames: Option<Vec<Frame<'a>>>,
+    pub(crate) stacktrace: Option<&'a Value>,
     exception_id: Option<i64>,
     parent_id: Option<i64>,
     is_group: bool,
 }
 
 impl<'a> Exception<'a> {
-    pub(crate) fn parse(
-        raw: &'a Map<String, Value>,
-        platform: &'a str,
-        config: &GroupingConfig,
-    ) -> Self {
+    pub(crate) fn parse(raw: &'a Map<String, Value>) -> Self {
         let mechanism = raw.get("mechanism").and_then(Value::as_object);
         let mech_bool =
             |k: &str| mechanism.and_then(|m| m.get(k)).and_then(Value::as_bool) == Some(true);
         let mech_int = |k: &str| mechanism.and_then(|m| m.get(k)).and_then(Value::as_i64);
-        let stacktrace = raw.get("stacktrace").filter(|v| !v.is_null());
         Exception {
             raw,
             ty: str_field(raw, "type"),
             value: str_field(raw, "value"),
             synthetic: mech_bool("synthetic"),
-            frames: stacktrace.map(|st| parse_frames(Some(st), platform, config)),
+            stacktrace: raw.get("stacktrace").filter(|v| !v.is_null()),
             exception_id: mech_int("exception_id"),
             parent_id: mech_int("parent_id"),
             is_group: mech_bool("is_exception_group"),
         }
     }
 
-    fn mechanism(&self) -> Option<&'a Map<String, Value>> {
-        self.raw.get("mechanism").and_then(Value::as_object)
+    /// True when the stacktrace holds at least one frame.
+    pub(crate) fn has_frames(&self) -> bool {
+        frames_of(self.stacktrace).next().is_some()
     }
 
-    /// `ns-error` component (domain, code) from `mechanism.meta.ns_error`.
-    fn ns_error_component(&self) -> Option<Component> {
+    /// `mechanism.meta.ns_error`: domain and code.
+    fn ns_error(&self) -> Option<(&'a str, Cow<'a, str>)> {
         let ns = self
-            .mechanism()?
+            .raw
+            .get("mechanism")?
             .get("meta")?
             .get("ns_error")?
             .as_object()?;
         let domain = str_field(ns, "domain")?;
         let code = match ns.get("code") {
-            Some(Value::Number(n)) => n.to_string(),
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => Cow::Owned(n.to_string()),
+            Some(Value::String(s)) => Cow::Borrowed(s.as_str()),
             _ => return None,
         };
-        Some(Component::from_parts(
-            "ns-error",
-            vec![
-                crate::component::Part::Leaf(domain.to_owned()),
-                crate::component::Part::Leaf(code),
-            ],
-        ))
+        Some((domain, code))
     }
+}
 
-    /// The `exception` components of the app and system variants.
-    pub(crate) fn components(&self) -> [Component; 2] {
-        let stacktraces = self
-            .frames
-            .as_ref()
-            .map(|frames| stacktrace_components(frames));
-        let mut ty = match self.ty {
-            Some(t) => Component::leaf("type", t),
-            None => Component::empty("type"),
+/// The parts of an exception's component, computed once for the variants to build.
+struct ExceptionComponent<'a> {
+    /// The variants whose trees may be built.
+    variants: &'static [Variant],
+    /// `None` when the exception has no `stacktrace` at all.
+    stack: Option<Stack<'a>>,
+    ty: LeafComponent<'a>,
+    ns_error: Option<(&'a str, Cow<'a, str>)>,
+    value: LeafComponent<'a>,
+}
+
+impl<'a> ExceptionComponent<'a> {
+    /// The parts of the component, for building the trees of `variants` (only those).
+    fn new(
+        exception: &Exception<'a>,
+        platform: &'a str,
+        config: &GroupingConfig,
+        variants: &'static [Variant],
+    ) -> Self {
+        let stack = exception
+            .stacktrace
+            .map(|st| Stack::new(parse_frames(Some(st), platform, config)));
+        let mut ty = match exception.ty {
+            Some(t) => LeafComponent::new("type", t),
+            None => LeafComponent::empty("type"),
         };
-        if self.synthetic && ty.contributes {
+        if exception.synthetic && ty.contributes {
             ty.ignore("ignored because exception is synthetic");
         }
-        let ns_error = self.ns_error_component();
-        let mut value = Component::empty("value");
-        if let Some(raw) = self.value {
-            let normalized = normalize_message(raw);
-            if !normalized.is_empty() {
-                let changed = normalized != raw;
-                value = Component::leaf("value", normalized);
-                if changed {
-                    value.set_hint("stripped event-specific values");
+        let ns_error = exception.ns_error();
+        // The value is ignored when ns-error info is present, and in a variant whose stack
+        // contributes. Ignored in every variant built, it is only shown: normalize it when read.
+        let value_ignored = ns_error.is_some()
+            || stack
+                .as_ref()
+                .is_some_and(|s| variants.iter().all(|&v| s.contributes(v)));
+        let mut value = LeafComponent::empty("value");
+        match exception.value {
+            Some(raw) if value_ignored => value = LeafComponent::raw_message("value", raw),
+            Some(raw) => {
+                let normalized = normalize_message_cow(raw);
+                if !normalized.is_empty() {
+                    let changed = normalized != raw;
+                    value = LeafComponent::new("value", normalized);
+                    if changed {
+                        value.hint = Some("stripped event-specific values");
+                    }
                 }
             }
+            None => {}
         }
-        if value.contributes && ns_error.as_ref().is_some_and(|n| n.contributes) {
+        if value.contributes && ns_error.is_some() {
             value.ignore("ignored because ns-error info takes precedence");
         }
-        let build = |stacktrace: Option<Component>| {
-            let mut value = value.clone();
-            if value.contributes && stacktrace.as_ref().is_some_and(|s| s.contributes) {
-                value.ignore("ignored because stacktrace takes precedence");
-            }
-            let mut children = Vec::with_capacity(4);
-            children.extend(stacktrace);
-            children.push(ty.clone());
-            children.extend(ns_error.clone());
-            children.push(value);
-            Component::node("exception", children)
-        };
-        match stacktraces {
-            Some([app, system]) => [build(Some(app)), build(Some(system))],
-            None => [build(None), build(None)],
+        ExceptionComponent {
+            variants,
+            stack,
+            ty,
+            ns_error,
+            value,
         }
+    }
+
+    /// The `exception` component of one variant.
+    fn tree(&self, variant: Variant) -> Components {
+        debug_assert!(
+            self.variants.contains(&variant),
+            "{variant:?} was not prepared"
+        );
+        let mut tree = match &self.stack {
+            Some(stack) => stack.tree_with_capacity(8),
+            None => Components::with_capacity(8, 128),
+        };
+        let exception = tree.begin("exception");
+        let stack_contributes = self.stack.as_ref().is_some_and(|stack| {
+            let node = stack.push_to(&mut tree, variant);
+            tree.contributes_at(node)
+        });
+        tree.push(&self.ty);
+        if let Some((domain, code)) = &self.ns_error {
+            let ns_error = tree.begin("ns-error");
+            tree.push_leaf(domain);
+            tree.push_leaf(code);
+            tree.end(ns_error);
+        }
+        if self.value.contributes && stack_contributes {
+            let mut value = self.value.clone();
+            value.ignore("ignored because stacktrace takes precedence");
+            tree.push(&value);
+        } else {
+            tree.push(&self.value);
+        }
+        tree.end(exception);
+        tree
     }
 }
 
@@ -128,8 +172,12 @@ struct Filtered {
     main: Option<usize>,
 }
 
-/// Exception-group filter (§4.6). `keys[i]` is the system hash of exception `i`.
-fn filter_exception_groups(excs: &[Exception<'_>], keys: &[String]) -> Filtered {
+/// The system hash of an exception, `None` when it does not contribute.
+type Key = Option<[u8; 16]>;
+
+/// Exception-group filter (§4.6). `key(i)` gives the system hash of exception `i`; it is only
+/// asked for top-level exceptions that need comparing.
+fn filter_exception_groups(excs: &[Exception<'_>], mut key: impl FnMut(usize) -> Key) -> Filtered {
     let all = Filtered {
         indices: (0..excs.len()).collect(),
         main: None,
@@ -178,10 +226,18 @@ fn filter_exception_groups(excs: &[Exception<'_>], keys: &[String]) -> Filtered 
     let ty = |i: usize| excs.get(i).and_then(|e| e.ty).unwrap_or("");
     top.sort_by(|a, b| ty(*b).cmp(ty(*a)));
     let mut distinct: Vec<usize> = Vec::new();
+    let mut last_key: Option<Key> = None;
     for i in top {
-        if distinct.last().map(|&d| keys.get(d)) != Some(keys.get(i)) {
+        let Some(&last) = distinct.last() else {
+            distinct.push(i);
+            continue;
+        };
+        let previous = last_key.unwrap_or_else(|| key(last));
+        let current = key(i);
+        if current != previous {
             distinct.push(i);
         }
+        last_key = Some(current);
     }
     match distinct.as_slice() {
         [] => all,
@@ -220,11 +276,7 @@ fn filter_exception_groups(excs: &[Exception<'_>], keys: &[String]) -> Filtered 
 }
 
 /// Exceptions of the event, parsed.
-pub(crate) fn parse_all<'a>(
-    event: &'a Value,
-    platform: &'a str,
-    config: &GroupingConfig,
-) -> Vec<Exception<'a>> {
+pub(crate) fn parse_all<'a>(event: &'a Value, platform: &str) -> Vec<Exception<'a>> {
     // Sentry exempts Python SDK 3.x events from the exception-group filter (their chains gained
     // ids that older SDKs did not send); we do the same so both group alike.
     let python_sdk_3 = platform == "python"
@@ -236,7 +288,7 @@ pub(crate) fn parse_all<'a>(
     exceptions(event)
         .into_iter()
         .map(|raw| {
-            let mut e = Exception::parse(raw, platform, config);
+            let mut e = Exception::parse(raw);
             if python_sdk_3 {
                 e.exception_id = None;
             }
@@ -245,60 +297,103 @@ pub(crate) fn parse_all<'a>(
         .collect()
 }
 
-/// Index of the main exception for titles: the one chosen by the exception-group filter, else
-/// the last (newest) one.
-pub(crate) fn main_exception_index(excs: &[Exception<'_>]) -> Option<usize> {
-    let last = excs.len().checked_sub(1);
-    // The filter needs ids on every exception; skip hashing when it cannot apply.
-    if excs.len() < 2 || excs.iter().any(|e| e.exception_id.is_none()) {
-        return last;
-    }
-    let keys: Vec<String> = excs
-        .iter()
-        .map(|e| {
-            let [_, system] = e.components();
-            system.hash().unwrap_or_default()
-        })
-        .collect();
-    filter_exception_groups(excs, &keys).main.or(last)
+/// The system hash of an exception computed on its own (see [`Chain::key`]).
+pub(crate) fn system_key(
+    exception: &Exception<'_>,
+    platform: &str,
+    config: &GroupingConfig,
+) -> Key {
+    ExceptionComponent::new(exception, platform, config, &[Variant::System])
+        .tree(Variant::System)
+        .digest()
 }
 
-/// The `chained-exception` strategy: `app` and `system` variants.
-pub(crate) fn chained_exception_variants(excs: &[Exception<'_>]) -> Vec<(&'static str, Component)> {
-    if excs.is_empty() {
-        return Vec::new();
-    }
-    let per_exception: Vec<[Component; 2]> = excs.iter().map(Exception::components).collect();
-    let keys: Vec<String> = per_exception
-        .iter()
-        .map(|[_, system]| system.hash().unwrap_or_default())
-        .collect();
-    let filtered = filter_exception_groups(excs, &keys);
+/// Index of the main exception for titles: the one chosen by the exception-group filter, else
+/// the last (newest) one. `key(i)` gives the system hash of exception `i`.
+pub(crate) fn main_exception_index(
+    excs: &[Exception<'_>],
+    key: impl FnMut(usize) -> Key,
+) -> Option<usize> {
+    let last = excs.len().checked_sub(1);
+    filter_exception_groups(excs, key).main.or(last)
+}
 
-    let mut out: Vec<(&'static str, Component)> = Variant::BOTH
-        .iter()
-        .enumerate()
-        .map(|(slot, variant)| {
-            let mut comps: Vec<Component> = filtered
-                .indices
-                .iter()
-                .filter_map(|&i| {
-                    per_exception
-                        .get(i)
-                        .and_then(|pair| pair.get(slot))
-                        .cloned()
-                })
-                .collect();
-            let component = if comps.len() == 1 {
-                comps.remove(0)
-            } else {
-                Component::node("chained-exception", comps)
-            };
-            (variant.name(), component)
-        })
-        .collect();
-    prefer_stacktrace_variants(&mut out);
-    out
+/// An event's exceptions with their components (frames read, stack rules applied): the input of
+/// the `chained-exception` strategy, which the issue metadata can reuse.
+pub(crate) struct Chain<'a> {
+    pub(crate) exceptions: Vec<Exception<'a>>,
+    components: Vec<ExceptionComponent<'a>>,
+}
+
+impl<'a> Chain<'a> {
+    pub(crate) fn new(event: &'a Value, platform: &'a str, config: &GroupingConfig) -> Self {
+        let exceptions = parse_all(event, platform);
+        let components = exceptions
+            .iter()
+            .map(|e| ExceptionComponent::new(e, platform, config, &Variant::BOTH))
+            .collect();
+        Chain {
+            exceptions,
+            components,
+        }
+    }
+
+    /// The frames of exception `i`, `None` when it has no stacktrace.
+    pub(crate) fn frames(&self, i: usize) -> Option<&[Frame<'a>]> {
+        self.components.get(i)?.stack.as_ref().map(Stack::frames)
+    }
+
+    /// The system hash of exception `i`, `None` when it does not contribute.
+    pub(crate) fn key(&self, i: usize) -> Key {
+        self.components.get(i)?.tree(Variant::System).digest()
+    }
+
+    /// The `chained-exception` strategy: `app` and `system` variants.
+    pub(crate) fn variants(&self) -> Vec<(&'static str, Components)> {
+        if self.exceptions.is_empty() {
+            return Vec::new();
+        }
+        let mut per_exception: Vec<[Components; 2]> = self
+            .components
+            .iter()
+            .map(|component| Variant::BOTH.map(|variant| component.tree(variant)))
+            .collect();
+        let key = |i: usize| per_exception.get(i).and_then(|[_, system]| system.digest());
+        let filtered = filter_exception_groups(&self.exceptions, key);
+
+        let mut out: Vec<(&'static str, Components)> = Variant::BOTH
+            .iter()
+            .enumerate()
+            .map(|(slot, variant)| {
+                let tree = match filtered.indices.as_slice() {
+                    [only] => per_exception
+                        .get_mut(*only)
+                        .and_then(|pair| pair.get_mut(slot))
+                        .map(std::mem::take)
+                        .unwrap_or_default(),
+                    indices => {
+                        let chosen = || {
+                            indices
+                                .iter()
+                                .filter_map(|&i| per_exception.get(i)?.get(slot))
+                        };
+                        let (nodes, text) = chosen()
+                            .fold((1, 0), |(n, t), c| (n + c.node_count(), t + c.text_len()));
+                        let mut tree = Components::with_capacity(nodes, text);
+                        let chain = tree.begin("chained-exception");
+                        for c in chosen() {
+                            tree.append(c);
+                        }
+                        tree.end(chain);
+                        tree
+                    }
+                };
+                (variant.name(), tree)
+            })
+            .collect();
+        prefer_stacktrace_variants(&mut out);
+        out
+    }
 }
 
 #[cfg(test)]
@@ -306,21 +401,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn variants(event: &Value) -> Vec<(&'static str, Component)> {
-        let config = GroupingConfig::default();
-        let excs = parse_all(event, "python", &config);
-        chained_exception_variants(&excs)
+    fn variants(event: &Value) -> Vec<(&'static str, Components)> {
+        Chain::new(event, "python", &GroupingConfig::default()).variants()
+    }
+
+    fn values(tree: &Components) -> Vec<String> {
+        tree.values().map(|v| v.into_owned()).collect()
     }
 
     #[test]
     fn value_used_only_without_frames() {
         let e = json!({"exception": [{"type": "E", "value": "bad 42"}]});
         let v = variants(&e);
-        assert_eq!(v[1].1.values(), ["E", "bad <int>"]);
+        assert_eq!(values(&v[1].1), ["E", "bad <int>"]);
         let e = json!({"exception": [{"type": "E", "value": "bad 42",
             "stacktrace": {"frames": [{"module": "m", "function": "f", "in_app": true}]}}]});
         let v = variants(&e);
-        assert_eq!(v[0].1.values(), ["m", "f", "E"]);
+        assert_eq!(values(&v[0].1), ["m", "f", "E"]);
     }
 
     #[test]
@@ -328,15 +425,15 @@ mod tests {
         let e = json!({"exception": [{"type": "E", "value": "x",
             "stacktrace": {"frames": [{"module": "lib", "function": "f"}]}}]});
         let v = variants(&e);
-        assert!(!v[0].1.contributes);
-        assert_eq!(v[1].1.values(), ["lib", "f", "E"]);
+        assert!(!v[0].1.contributes());
+        assert_eq!(values(&v[1].1), ["lib", "f", "E"]);
     }
 
     #[test]
     fn synthetic_type_ignored() {
         let e = json!({"exception": [{"type": "SIGSEGV", "value": "Segfault",
             "mechanism": {"type": "signalhandler", "synthetic": true}}]});
-        assert_eq!(variants(&e)[1].1.values(), ["Segfault"]);
+        assert_eq!(values(&variants(&e)[1].1), ["Segfault"]);
     }
 
     #[test]
@@ -347,12 +444,12 @@ mod tests {
         };
         let e = json!({"exception": [leaf(2), leaf(1),
             {"type": "ExceptionGroup", "value": "many", "mechanism": {"type": "generic", "exception_id": 0, "is_exception_group": true}}]});
-        let config = GroupingConfig::default();
-        let excs = parse_all(&e, "python", &config);
-        assert_eq!(main_exception_index(&excs), Some(1));
-        let v = chained_exception_variants(&excs);
-        assert_eq!(v[1].1.id, "exception");
-        assert_eq!(v[1].1.values(), ["ValueError", "bad <int>"]);
+        let chain = Chain::new(&e, "python", &GroupingConfig::default());
+        let key = |i| chain.key(i);
+        assert_eq!(main_exception_index(&chain.exceptions, key), Some(1));
+        let v = chain.variants();
+        assert_eq!(v[1].1.id(), "exception");
+        assert_eq!(values(&v[1].1), ["ValueError", "bad <int>"]);
     }
 
     #[test]
@@ -363,7 +460,7 @@ mod tests {
             {"type": "ExceptionGroup", "value": "many", "mechanism": {"type": "generic", "exception_id": 0, "is_exception_group": true}}]});
         let v = variants(&e);
         assert_eq!(
-            v[1].1.values(),
+            values(&v[1].1),
             ["ValueError", "v", "KeyError", "k", "ExceptionGroup", "many"]
         );
     }

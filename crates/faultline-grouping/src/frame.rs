@@ -4,13 +4,14 @@
 //! `filename`), the normalized `function`, and for JavaScript/Node/Python/PHP/Ruby the context
 //! line with whitespace collapsed. Line and column numbers are never hashed.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::component::Component;
-use crate::event::{family, is_jvm, str_field, Family};
+use crate::component::{Components, LeafComponent};
+use crate::event::{family, is_jvm, Family};
 use crate::normalize::{normalize_java_class, trim_native_function};
 
 /// A frame as read from the event, plus the flags the stack rules computed for it.
@@ -31,26 +32,61 @@ pub(crate) struct Frame<'a> {
     pub(crate) in_app: bool,
     /// False when a stack rule excludes the frame from grouping (`-group`).
     pub(crate) group: bool,
+    call_site: CallSite<'a>,
+}
+
+/// The raw fields that identify a call site, as sent (recursion detection, §4.4): a missing
+/// field, `null` and `""` all differ.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct CallSite<'a> {
+    abs_path: Option<&'a Value>,
+    package: Option<&'a Value>,
+    module: Option<&'a Value>,
+    filename: Option<&'a Value>,
+    function: Option<&'a Value>,
+    lineno: Option<&'a Value>,
+    colno: Option<&'a Value>,
 }
 
 impl<'a> Frame<'a> {
-    /// Reads a frame object; the frame's own `platform` overrides the event's.
+    /// Reads a frame object (in one pass over its fields); the frame's own `platform` overrides
+    /// the event's. String fields count only when non-empty.
     pub(crate) fn parse(raw: &'a Map<String, Value>, event_platform: &'a str) -> Self {
-        let sdk_in_app = raw.get("in_app").and_then(Value::as_bool);
-        Frame {
+        let mut frame = Frame {
             raw,
-            platform: str_field(raw, "platform").unwrap_or(event_platform),
-            function: str_field(raw, "function"),
-            raw_function: str_field(raw, "raw_function"),
-            module: str_field(raw, "module"),
-            filename: str_field(raw, "filename"),
-            abs_path: str_field(raw, "abs_path"),
-            package: str_field(raw, "package"),
-            context_line: str_field(raw, "context_line"),
-            sdk_in_app,
-            in_app: sdk_in_app.unwrap_or(false),
+            platform: event_platform,
+            function: None,
+            raw_function: None,
+            module: None,
+            filename: None,
+            abs_path: None,
+            package: None,
+            context_line: None,
+            sdk_in_app: None,
+            in_app: false,
             group: true,
+            call_site: CallSite::default(),
+        };
+        for (key, value) in raw {
+            let text = value.as_str().filter(|s| !s.is_empty());
+            let site = &mut frame.call_site;
+            match key.as_str() {
+                "platform" => frame.platform = text.unwrap_or(event_platform),
+                "function" => (frame.function, site.function) = (text, Some(value)),
+                "raw_function" => frame.raw_function = text,
+                "module" => (frame.module, site.module) = (text, Some(value)),
+                "filename" => (frame.filename, site.filename) = (text, Some(value)),
+                "abs_path" => (frame.abs_path, site.abs_path) = (text, Some(value)),
+                "package" => (frame.package, site.package) = (text, Some(value)),
+                "context_line" => frame.context_line = text,
+                "in_app" => frame.sdk_in_app = value.as_bool(),
+                "lineno" => site.lineno = Some(value),
+                "colno" => site.colno = Some(value),
+                _ => {}
+            }
         }
+        frame.in_app = frame.sdk_in_app.unwrap_or(false);
+        frame
     }
 
     pub(crate) fn family(&self) -> Family {
@@ -65,11 +101,7 @@ impl<'a> Frame<'a> {
     /// True when the raw fields that identify a call site equal those of `other`
     /// (recursion detection, §4.4).
     pub(crate) fn same_call_site(&self, other: &Frame<'_>) -> bool {
-        [
-            "abs_path", "package", "module", "filename", "function", "lineno", "colno",
-        ]
-        .iter()
-        .all(|k| self.raw.get(*k) == other.raw.get(*k))
+        self.call_site == other.call_site
     }
 
     /// The function name used for grouping (before normalization).
@@ -83,16 +115,59 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// True when `s` starts with `prefix`, ignoring ASCII case.
+pub(crate) fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
 /// True for `http:`, `https:`, `blob:`, `ws:` style origins.
 pub(crate) fn is_url(path: &str) -> bool {
-    let lower = path.get(..8).unwrap_or(path).to_ascii_lowercase();
     ["http://", "https://", "blob:", "ws://", "wss://"]
         .iter()
-        .any(|p| lower.starts_with(p))
+        .any(|p| starts_with_ignore_case(path, p))
+}
+
+/// The grouping component of one frame, computed once and pushed into every variant's tree.
+#[derive(Debug, Clone)]
+pub(crate) struct FrameComponent<'a> {
+    module: LeafComponent<'a>,
+    filename: LeafComponent<'a>,
+    function: LeafComponent<'a>,
+    /// Only on platforms whose source lines are hashed.
+    context_line: Option<LeafComponent<'a>>,
+    pub(crate) contributes: bool,
+    hint: Option<&'static str>,
+}
+
+impl FrameComponent<'_> {
+    /// Marks the frame as not contributing, with a reason.
+    pub(crate) fn ignore(&mut self, hint: &'static str) {
+        self.contributes = false;
+        self.hint = Some(hint);
+    }
+
+    /// Appends the `frame` component to `tree`; `ignore` marks this copy as not contributing
+    /// (the app variant's "non app frame").
+    pub(crate) fn push_to(&self, tree: &mut Components, ignore: Option<&'static str>) {
+        let node = tree.begin("frame");
+        tree.push(&self.module);
+        tree.push(&self.filename);
+        tree.push(&self.function);
+        if let Some(context_line) = &self.context_line {
+            tree.push(context_line);
+        }
+        tree.end(node);
+        match ignore {
+            Some(hint) => tree.ignore(node, hint),
+            None => tree.set_flags(node, self.contributes, self.hint),
+        }
+    }
 }
 
 /// The grouping component of one frame.
-pub(crate) fn frame_component(frame: &Frame<'_>) -> Component {
+pub(crate) fn frame_component<'a>(frame: &Frame<'a>) -> FrameComponent<'a> {
     let module = module_component(frame);
     let mut filename = filename_component(frame);
     if module.contributes && filename.contributes {
@@ -100,12 +175,20 @@ pub(crate) fn frame_component(frame: &Frame<'_>) -> Component {
     }
     let context_line = context_line_component(frame);
     let function = function_component(frame, context_line.contributes);
+    let context_line = context_line_platform(frame.platform).then_some(context_line);
 
-    let mut children = vec![module, filename, function];
-    if context_line_platform(frame.platform) {
-        children.push(context_line);
-    }
-    let mut rv = Component::node("frame", children);
+    let contributes = module.contributes
+        || filename.contributes
+        || function.contributes
+        || context_line.as_ref().is_some_and(|c| c.contributes);
+    let mut rv = FrameComponent {
+        module,
+        filename,
+        function,
+        context_line,
+        contributes,
+        hint: None,
+    };
 
     if frame.family() == Family::JavaScript {
         let low_quality_path = matches!(
@@ -123,11 +206,11 @@ fn context_line_platform(platform: &str) -> bool {
     matches!(platform, "javascript" | "node" | "python" | "php" | "ruby")
 }
 
-fn module_component(frame: &Frame<'_>) -> Component {
+fn module_component<'a>(frame: &Frame<'a>) -> LeafComponent<'a> {
     let Some(module) = frame.module else {
-        return Component::empty("module");
+        return LeafComponent::empty("module");
     };
-    let mut c = Component::leaf("module", module);
+    let mut c = LeafComponent::new("module", module);
     if frame.family() == Family::JavaScript {
         if module.contains('/') && frame.abs_path.is_some_and(|p| p.ends_with(module)) {
             c.ignore("ignored bad javascript module");
@@ -136,35 +219,51 @@ fn module_component(frame: &Frame<'_>) -> Component {
         if module.contains("$$Lambda") {
             c.ignore("ignored java lambda");
         } else if let Some(normalized) = normalize_java_class(module) {
-            c.replace_leaf(normalized, "removed codegen marker");
+            c.replace(normalized, "removed codegen marker");
         }
     }
     c
 }
 
-fn filename_component(frame: &Frame<'_>) -> Component {
-    let Some(filename) = frame.filename else {
-        return Component::empty("filename");
-    };
-    let basename = filename
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(filename)
-        .to_lowercase();
-    if basename.is_empty() {
-        return Component::empty("filename");
+/// `s` in lower case, borrowed when it already is.
+fn to_lowercase(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
     }
-    let mut c = Component::leaf("filename", basename.clone());
-    if frame.has_url_origin() {
-        c.ignore("ignored because frame points to a URL");
+}
+
+fn filename_component<'a>(frame: &Frame<'a>) -> LeafComponent<'a> {
+    let Some(filename) = frame.filename else {
+        return LeafComponent::empty("filename");
+    };
+    let start = filename
+        .bytes()
+        .rposition(|b| b == b'/' || b == b'\\')
+        .map_or(0, |i| i + 1);
+    let basename = to_lowercase(filename.get(start..).unwrap_or(filename));
+    if basename.is_empty() {
+        return LeafComponent::empty("filename");
+    }
+    let ignored = if frame.has_url_origin() {
+        Some("ignored because frame points to a URL")
     } else if basename == "<anonymous>" {
-        c.ignore("anonymous filename discarded");
+        Some("anonymous filename discarded")
     } else if basename == "[native code]" {
-        c.ignore("native code indicated by filename");
-    } else if is_jvm(frame.platform) {
-        if let Some(normalized) = normalize_java_class(&basename) {
-            c.replace_leaf(normalized, "removed codegen marker");
-        }
+        Some("native code indicated by filename")
+    } else {
+        None
+    };
+    let normalized = match ignored {
+        None if is_jvm(frame.platform) => normalize_java_class(&basename),
+        _ => None,
+    };
+    let mut c = LeafComponent::new("filename", basename);
+    if let Some(hint) = ignored {
+        c.ignore(hint);
+    } else if let Some(normalized) = normalized {
+        c.replace(normalized, "removed codegen marker");
     }
     c
 }
@@ -172,32 +271,34 @@ fn filename_component(frame: &Frame<'_>) -> Component {
 static RUBY_ERB_SUFFIX: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"__[0-9]+_[0-9]+$").ok());
 
-fn function_component(frame: &Frame<'_>, context_line_contributes: bool) -> Component {
+fn function_component<'a>(frame: &Frame<'a>, context_line_contributes: bool) -> LeafComponent<'a> {
     let Some(func) = frame.grouping_function() else {
-        return Component::empty("function");
+        return LeafComponent::empty("function");
     };
     let fam = frame.family();
     let func = if fam == Family::Native {
         trim_native_function(func)
     } else {
-        func.to_owned()
+        func
     };
-    let mut c = Component::leaf("function", func.clone());
+    let mut c = LeafComponent::new("function", func);
     if frame.platform == "ruby" {
         if func.starts_with("block ") {
-            c.replace_leaf("block".to_owned(), "ruby block");
+            c.replace("block", "ruby block");
         } else if let Some(re) = RUBY_ERB_SUFFIX.as_ref() {
-            if re.is_match(&func) {
-                let trimmed = re.replace(&func, "").into_owned();
-                c.replace_leaf(trimmed, "removed generated erb template suffix");
+            if re.is_match(func) {
+                c.replace(
+                    re.replace(func, ""),
+                    "removed generated erb template suffix",
+                );
             }
         }
     } else if frame.platform == "php" {
         if func.starts_with("[Anonymous") {
             c.ignore("ignored anonymous function");
         } else if func.starts_with("class@anonymous") {
-            let method = func.rsplit("::").next().unwrap_or(&func).to_owned();
-            c.replace_leaf(method, "anonymous class method");
+            let method = func.rsplit("::").next().unwrap_or(func);
+            c.replace(method, "anonymous class method");
         }
     } else if is_jvm(frame.platform) {
         if func.starts_with("lambda$") {
@@ -208,15 +309,15 @@ fn function_component(frame: &Frame<'_>, context_line_contributes: bool) -> Comp
             c.ignore("ignored unknown function");
         }
     } else if fam == Family::JavaScript {
-        let last = func.rsplit('.').next().unwrap_or(&func).to_owned();
+        let last = func.rsplit('.').next().unwrap_or(func);
         if last.is_empty() {
-            c = Component::empty("function");
+            c = LeafComponent::empty("function");
         } else {
             if last != func {
-                c.replace_leaf(last.clone(), "trimmed javascript function");
+                c.replace(last, "trimmed javascript function");
             }
             let unknown = matches!(
-                last.as_str(),
+                last,
                 "?" | "<anonymous function>" | "<anonymous>" | "Anonymous function"
             ) || last.ends_with("/<");
             if unknown {
@@ -238,16 +339,50 @@ fn sourcemap_used(frame: &Frame<'_>) -> bool {
         .is_some_and(|s| !s.is_empty())
 }
 
-fn context_line_component(frame: &Frame<'_>) -> Component {
-    let Some(raw) = frame.context_line else {
-        return Component::empty("context-line");
+/// `s` with its words separated by single spaces (ends trimmed), borrowed when it can be.
+fn collapse_whitespace(s: &str) -> Cow<'_, str> {
+    let trimmed = s.trim();
+    // ASCII text is checked byte by byte (then bytes are characters).
+    let single_spaced = if trimmed.is_ascii() {
+        single_spaced(trimmed.bytes().map(char::from))
+    } else {
+        single_spaced(trimmed.chars())
     };
-    let line = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.is_empty() {
-        return Component::empty("context-line");
+    if single_spaced {
+        return Cow::Borrowed(trimmed);
     }
-    let mut c = Component::leaf("context-line", line);
-    if raw.chars().count() > 120 {
+    let mut out = String::with_capacity(trimmed.len());
+    for word in trimmed.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    Cow::Owned(out)
+}
+
+/// True when every whitespace character is a space that follows a non-space (for text that
+/// starts with a non-space).
+fn single_spaced(mut chars: impl Iterator<Item = char>) -> bool {
+    let mut after_space = false;
+    chars.all(|c| {
+        let space = c.is_whitespace();
+        let ok = !space || (c == ' ' && !after_space);
+        after_space = space;
+        ok
+    })
+}
+
+fn context_line_component<'a>(frame: &Frame<'a>) -> LeafComponent<'a> {
+    let Some(raw) = frame.context_line else {
+        return LeafComponent::empty("context-line");
+    };
+    let line = collapse_whitespace(raw);
+    if line.is_empty() {
+        return LeafComponent::empty("context-line");
+    }
+    let mut c = LeafComponent::new("context-line", line);
+    if raw.len() > 120 && raw.chars().count() > 120 {
         c.ignore("discarded because line too long");
     } else if frame.family() == Family::JavaScript
         && frame.function.is_none()
@@ -276,11 +411,9 @@ mod tests {
             },
             ..f
         };
-        frame_component(&f)
-            .values()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        let mut tree = Components::default();
+        frame_component(&f).push_to(&mut tree, None);
+        tree.values().map(|v| v.into_owned()).collect()
     }
 
     #[test]
@@ -336,6 +469,18 @@ mod tests {
             comp(proxy, "java"),
             ["jdk.proxy<auto>.$Proxy<auto>", "find"]
         );
+    }
+
+    #[test]
+    fn whitespace_collapsing() {
+        assert_eq!(collapse_whitespace("    raise   x(1)\t"), "raise x(1)");
+        assert!(matches!(
+            collapse_whitespace("  a b "),
+            Cow::Borrowed("a b")
+        ));
+        assert_eq!(collapse_whitespace("a\u{a0}\u{2003}b  ü"), "a b ü");
+        assert_eq!(collapse_whitespace("a\x0bb"), "a b");
+        assert_eq!(collapse_whitespace(" \n "), "");
     }
 
     #[test]

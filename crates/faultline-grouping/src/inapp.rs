@@ -29,8 +29,15 @@ use crate::frame::Frame;
 /// Path segments that mark package-manager directories.
 const LIBRARY_DIRS: &[&str] = &["site-packages", "dist-packages", "node_modules", "vendor"];
 
-/// CDN hosts that only serve third-party code.
-const CDN_HOSTS: &[&str] = &["unpkg.com", "cdnjs.cloudflare.com", "cdn.jsdelivr.net"];
+/// URL prefixes of CDN hosts that only serve third-party code (unpkg, cdnjs, jsDelivr).
+const CDN_PREFIXES: &[&str] = &[
+    "https://unpkg.com/",
+    "http://unpkg.com/",
+    "https://cdnjs.cloudflare.com/",
+    "http://cdnjs.cloudflare.com/",
+    "https://cdn.jsdelivr.net/",
+    "http://cdn.jsdelivr.net/",
+];
 
 /// JVM packages that are frameworks or the runtime (`-app`).
 const JVM_FRAMEWORKS: &[&str] = &[
@@ -172,16 +179,11 @@ fn excluded_from_grouping(frame: &Frame<'_>, function: &str) -> bool {
         if node_internal_path || NODE_INTERNAL_FUNCTIONS.contains(&function) {
             return true;
         }
-        let helper = |s: &str| {
-            JS_HELPER_LIBS
-                .iter()
-                .any(|lib| s.starts_with(lib) || s.contains(&format!("/node_modules/{lib}")))
-        };
-        if frame.module.is_some_and(helper)
+        if frame.module.is_some_and(is_js_helper)
             || [frame.abs_path, frame.filename]
                 .into_iter()
                 .flatten()
-                .any(helper)
+                .any(is_js_helper)
         {
             return true;
         }
@@ -189,27 +191,76 @@ fn excluded_from_grouping(frame: &Frame<'_>, function: &str) -> bool {
     false
 }
 
+/// True for a JavaScript helper library path or module: `tslib/…`, `…/node_modules/tslib/…`.
+fn is_js_helper(s: &str) -> bool {
+    let starts_with_lib = |s: &str| JS_HELPER_LIBS.iter().any(|lib| s.starts_with(lib));
+    starts_with_lib(s)
+        || s.match_indices('/').any(|(i, _)| {
+            s.get(i..)
+                .and_then(|rest| rest.strip_prefix("/node_modules/"))
+                .is_some_and(starts_with_lib)
+        })
+}
+
 /// True when the frame's path lies in a package-manager directory or on a library CDN.
 pub(crate) fn path_is_library(frame: &Frame<'_>) -> bool {
     [frame.abs_path, frame.filename]
         .into_iter()
         .flatten()
-        .any(|path| {
-            let normalized = path.replace('\\', "/").to_ascii_lowercase();
-            if CDN_HOSTS.iter().any(|host| {
-                normalized.starts_with(&format!("https://{host}/"))
-                    || normalized.starts_with(&format!("http://{host}/"))
-            }) {
-                return true;
-            }
-            let segments: Vec<&str> = normalized.split('/').collect();
-            let dirs = segments.len().saturating_sub(1);
-            let in_dir = segments
-                .iter()
-                .take(dirs)
-                .any(|seg| LIBRARY_DIRS.contains(seg));
-            in_dir || normalized.contains("/go/pkg/mod/") || normalized.starts_with("go/pkg/mod/")
-        })
+        .any(is_library_path)
+}
+
+/// Paths are compared with `\` read as `/` and ASCII letters in lower case.
+fn is_library_path(path: &str) -> bool {
+    if CDN_PREFIXES.iter().any(|p| path_starts_with(path, p))
+        || path_starts_with(path, "go/pkg/mod/")
+    {
+        return true;
+    }
+    // One pass over the separators: each ends a directory segment (every segment but the last,
+    // the file name) and may start `/go/pkg/mod/`.
+    let bytes = path.as_bytes();
+    let mut segment_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'/' && b != b'\\' {
+            continue;
+        }
+        let segment = bytes.get(segment_start..i).unwrap_or_default();
+        if LIBRARY_DIRS
+            .iter()
+            .any(|dir| segment.eq_ignore_ascii_case(dir.as_bytes()))
+        {
+            return true;
+        }
+        if bytes
+            .get(i..)
+            .is_some_and(|rest| path_prefix_eq(rest, b"/go/pkg/mod/"))
+        {
+            return true;
+        }
+        segment_start = i + 1;
+    }
+    false
+}
+
+/// A path byte as compared: `\` as `/`, ASCII letters in lower case.
+fn fold(b: u8) -> u8 {
+    if b == b'\\' {
+        b'/'
+    } else {
+        b.to_ascii_lowercase()
+    }
+}
+
+/// True when `bytes` starts with `prefix`, compared as paths.
+fn path_prefix_eq(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes
+        .get(..prefix.len())
+        .is_some_and(|head| head.iter().zip(prefix).all(|(x, y)| fold(*x) == fold(*y)))
+}
+
+fn path_starts_with(path: &str, prefix: &str) -> bool {
+    path_prefix_eq(path.as_bytes(), prefix.as_bytes())
 }
 
 fn module_is_library(frame: &Frame<'_>, function: &str) -> bool {

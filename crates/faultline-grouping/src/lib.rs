@@ -2,10 +2,11 @@
 //!
 //! An event (the canonical JSON of `docs/normalized-event.md`, or a raw SDK payload — shapes are
 //! read tolerantly) goes in; [`group_event`] returns a [`Grouping`]: one or more md5 hashes, best
-//! first, the variant that produced the primary hash, and the component tree behind it for a
-//! "why was this grouped here" view. [`issue_metadata`] gives the title, culprit and
-//! [`IssueKind`] the UI shows, and [`parameterize_message`] the message normalization used for
-//! grouping.
+//! first, the variant that produced the primary hash, and the component tree behind it
+//! ([`Components`], serialized to JSON on demand) for a "why was this grouped here" view.
+//! [`issue_metadata`] gives the title, culprit and [`IssueKind`] the UI shows,
+//! [`group_and_describe`] both at once for ingestion, and [`parameterize_message`] the message
+//! normalization used for grouping.
 //!
 //! How an event is grouped (PROTOCOL.md §4):
 //! * A custom `fingerprint` (no `{{ default }}`) is hashed on its own; variables such as
@@ -67,6 +68,7 @@ mod strategy;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use component::Components;
 pub use metadata::{issue_metadata, IssueKind, IssueMetadata};
 
 /// Id of the grouping algorithm, stored with every issue hash so that a later algorithm can
@@ -104,14 +106,33 @@ pub struct Grouping {
     /// The variant of the primary hash: `app`, `system`, `default` (message), `fallback`,
     /// `custom-fingerprint`, or `hybrid-fingerprint+<variant>`.
     pub variant: String,
-    /// The component tree behind the primary hash:
+    /// The component tree behind the primary hash; its JSON (`to_string()`, serde) is
     /// `{"id", "contributes", "hint", "values": [child components or leaf strings]}`.
-    pub components: Value,
+    pub components: Components,
 }
 
 /// Groups an event. Deterministic and total: any JSON value gives a grouping.
 pub fn group_event(event: &Value, config: &GroupingConfig) -> Grouping {
     strategy::group(event, config)
+}
+
+/// [`group_event`] and [`issue_metadata`] in one call, for ingestion: the event's exceptions
+/// and frames are read once for both.
+pub fn group_and_describe(event: &Value, config: &GroupingConfig) -> (Grouping, IssueMetadata) {
+    let platform = event::platform(event);
+    match fingerprint::resolve(event) {
+        fingerprint::Fingerprint::Custom(values) => {
+            (strategy::custom(&values), issue_metadata(event))
+        }
+        fingerprint => {
+            let chain = exception::Chain::new(event, platform, config);
+            let grouping = strategy::group_with_chain(event, config, fingerprint, &chain);
+            // The metadata reads frames under the default rules: share them only then.
+            let shared = (*config == GroupingConfig::default()).then_some(&chain);
+            let metadata = metadata::describe(event, platform, &chain.exceptions, shared);
+            (grouping, metadata)
+        }
+    }
 }
 
 /// Normalizes a message for grouping (§4.8): keeps the first two non-blank lines (appending

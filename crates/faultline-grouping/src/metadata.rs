@@ -1,10 +1,12 @@
 //! Issue metadata for the UI (§4.12): kind, title, culprit and the main exception's facts.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::event::{family, message, str_at, str_field, Family};
-use crate::exception::{main_exception_index, parse_all};
+use crate::exception::{main_exception_index, parse_all, system_key, Chain, Exception};
 use crate::frame::Frame;
 use crate::stacktrace::{crash_frames, pick_crash_frame};
 use crate::GroupingConfig;
@@ -78,13 +80,22 @@ const VALUE_TITLE_CHARS: usize = 200;
 const CULPRIT_CHARS: usize = 200;
 
 /// Cuts `s` to `max` characters, ending with `…` when cut.
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
+fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max || s.chars().count() <= max {
+        return Cow::Borrowed(s);
     }
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
-    out
+    Cow::Owned(out)
+}
+
+/// [`truncate`] for an owned string, kept when short enough.
+fn truncate_owned(s: String, max: usize) -> String {
+    let cut = match truncate(&s, max) {
+        Cow::Owned(cut) => Some(cut),
+        Cow::Borrowed(_) => None,
+    };
+    cut.unwrap_or(s)
 }
 
 fn first_line(s: &str) -> &str {
@@ -106,16 +117,45 @@ fn handled(exc: &Map<String, Value>) -> Option<bool> {
 
 /// Computes the issue metadata of an event.
 pub fn issue_metadata(event: &Value) -> IssueMetadata {
-    let config = GroupingConfig::default();
     let platform = crate::event::platform(event);
-    let excs: Vec<_> = parse_all(event, platform, &config)
-        .into_iter()
-        .filter(|e| {
-            e.ty.is_some() || e.value.is_some() || e.frames.as_ref().is_some_and(|f| !f.is_empty())
-        })
-        .collect();
-    let main = main_exception_index(&excs).and_then(|i| excs.get(i));
-    let frames = crash_frames(event, main.map(|e| e.raw));
+    describe(event, platform, &parse_all(event, platform), None)
+}
+
+/// The issue metadata of an event, given its parsed exceptions. `chain`, when given, holds the
+/// same exceptions with frames read under the default stack rules; its frames and hashes are
+/// reused instead of being computed again.
+pub(crate) fn describe<'a>(
+    event: &'a Value,
+    platform: &'a str,
+    exceptions: &[Exception<'a>],
+    chain: Option<&Chain<'a>>,
+) -> IssueMetadata {
+    let config = GroupingConfig::default();
+    // The exceptions worth describing, and their positions in `exceptions`.
+    let (positions, excs): (Vec<usize>, Vec<Exception<'a>>) = exceptions
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.ty.is_some() || e.value.is_some() || e.has_frames())
+        .map(|(i, e)| (i, *e))
+        .unzip();
+    let key = |i: usize| match chain {
+        Some(chain) => chain.key(*positions.get(i)?),
+        None => system_key(excs.get(i)?, platform, &config),
+    };
+    let main_index = main_exception_index(&excs, key);
+    let main = main_index.and_then(|i| excs.get(i));
+    let shared_frames = chain
+        .zip(main_index.and_then(|i| positions.get(i)))
+        .and_then(|(chain, &i)| chain.frames(i))
+        .filter(|frames| !frames.is_empty());
+    let parsed;
+    let frames = match shared_frames {
+        Some(frames) => frames,
+        None => {
+            parsed = crash_frames(event, main.map(|e| e.raw));
+            parsed.as_slice()
+        }
+    };
     let crash = pick_crash_frame(frames);
 
     let kind = match main {
@@ -146,15 +186,15 @@ pub fn issue_metadata(event: &Value) -> IssueMetadata {
 
     let title = match main {
         Some(main) => {
-            let mut ty = main.ty.unwrap_or("Error").to_owned();
+            let mut ty = main.ty.unwrap_or("Error");
             if main.synthetic {
-                if let Some(func) = crash.as_ref().and_then(|f| f.function) {
-                    ty = func.to_owned();
+                if let Some(func) = crash.and_then(|f| f.function) {
+                    ty = func;
                 }
             }
             match main.value.map(first_line).filter(|l| !l.is_empty()) {
                 Some(line) => format!("{ty}: {}", truncate(line, VALUE_TITLE_CHARS)),
-                None => ty,
+                None => ty.to_owned(),
             }
         }
         None => {
@@ -163,23 +203,18 @@ pub fn issue_metadata(event: &Value) -> IssueMetadata {
             if line.is_empty() {
                 "<unlabeled event>".to_owned()
             } else {
-                truncate(line, MESSAGE_TITLE_CHARS)
+                truncate(line, MESSAGE_TITLE_CHARS).into_owned()
             }
         }
     };
 
-    let culprit = crash
-        .as_ref()
-        .and_then(frame_culprit)
-        .or_else(|| str_at(event, "transaction").map(str::to_owned))
-        .or_else(|| {
-            event
-                .get("request")
-                .and_then(|r| str_at(r, "url"))
-                .map(str::to_owned)
-        })
-        .map(|c| truncate(&c, CULPRIT_CHARS))
-        .unwrap_or_default();
+    let culprit = match crash.and_then(frame_culprit) {
+        Some(culprit) => truncate_owned(culprit, CULPRIT_CHARS),
+        None => str_at(event, "transaction")
+            .or_else(|| event.get("request").and_then(|r| str_at(r, "url")))
+            .map(|c| truncate(c, CULPRIT_CHARS).into_owned())
+            .unwrap_or_default(),
+    };
 
     IssueMetadata {
         title,
@@ -188,9 +223,8 @@ pub fn issue_metadata(event: &Value) -> IssueMetadata {
         exception_type: main.and_then(|e| e.ty).map(str::to_owned),
         exception_value: main.and_then(|e| e.value).map(str::to_owned),
         handled: main.and_then(|e| handled(e.raw)),
-        function: crash.as_ref().and_then(|f| f.function).map(str::to_owned),
+        function: crash.and_then(|f| f.function).map(str::to_owned),
         filename: crash
-            .as_ref()
             .and_then(|f| f.filename.or(f.abs_path))
             .map(str::to_owned),
     }

@@ -51,7 +51,7 @@ static RUST_HASH_SUFFIX: LazyLock<Option<Regex>> =
 
 /// Reduces a native/C++/Rust symbol to its bare function path: drops the parameter list,
 /// cv-qualifiers, the return type and Rust's `::h<hash>` suffix.
-pub(crate) fn trim_native_function(func: &str) -> String {
+pub(crate) fn trim_native_function(func: &str) -> &str {
     let mut s = func.trim();
     if let Some(re) = RUST_HASH_SUFFIX.as_ref() {
         if let Some(m) = re.find(s) {
@@ -87,7 +87,7 @@ pub(crate) fn trim_native_function(func: &str) -> String {
             s = tail;
         }
     }
-    s.to_owned()
+    s
 }
 
 /// Byte index of the bracket matching the closing one at the end of `s`.

@@ -10,11 +10,12 @@
 //! Priority: email, url, hostname, ip, traceparent, uuid, sha1, md5, date, duration,
 //! swift_txn_id, hex, git_sha, float, int, quoted_str, bool.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::patterns::{definitions, Left, Right};
+use crate::patterns::{definitions, Left, Needs, Right};
 
 struct Pattern {
     name: &'static str,
@@ -26,6 +27,7 @@ struct Pattern {
     left: Left,
     right: Right,
     check: fn(&str) -> bool,
+    needs: Needs,
 }
 
 fn is_word(c: char) -> bool {
@@ -39,7 +41,7 @@ fn compile(pattern: &str) -> Option<Regex> {
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     definitions()
         .into_iter()
-        .filter_map(|(name, raw, first, left, right, check)| {
+        .filter_map(|(name, raw, first, left, right, check, needs)| {
             compile(&raw).map(|re| Pattern {
                 name,
                 raw,
@@ -48,6 +50,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 left,
                 right,
                 check,
+                needs,
             })
         })
         .collect()
@@ -83,15 +86,79 @@ fn right_ok(rule: Right, matched: &str, rest: &str) -> bool {
     }
 }
 
+/// What a text contains, as far as the patterns' [`Needs`] go: gathered in one byte scan.
+struct Clues {
+    /// Bit `b` is set when ASCII byte `b` occurs.
+    bytes: u128,
+    /// Longest run of ASCII hex digits.
+    hex_run: usize,
+    /// Longest run of ASCII digits.
+    digit_run: usize,
+}
+
+impl Clues {
+    fn of(text: &str) -> Self {
+        let mut clues = Clues {
+            bytes: 0,
+            hex_run: 0,
+            digit_run: 0,
+        };
+        let (mut hex_run, mut digit_run) = (0, 0);
+        for b in text.bytes() {
+            if b.is_ascii() {
+                clues.bytes |= 1 << b;
+            }
+            hex_run = if b.is_ascii_hexdigit() {
+                hex_run + 1
+            } else {
+                0
+            };
+            digit_run = if b.is_ascii_digit() { digit_run + 1 } else { 0 };
+            clues.hex_run = clues.hex_run.max(hex_run);
+            clues.digit_run = clues.digit_run.max(digit_run);
+        }
+        clues
+    }
+
+    fn has_any(&self, bytes: &[u8]) -> bool {
+        bytes
+            .iter()
+            .any(|&b| b.is_ascii() && self.bytes & (1 << b) != 0)
+    }
+
+    /// False when no pattern can match. Every pattern needs an ASCII digit, one of `@ . : =`
+    /// (e-mails, host names and URLs, IPv6, `key=value`), or eight hex letters in a row
+    /// (hashes, UUIDs and hex words without digits): this rules most plain messages out.
+    fn may_hold_values(&self) -> bool {
+        self.digit_run > 0 || self.hex_run >= 8 || self.has_any(b"@.:=")
+    }
+
+    /// False when a pattern with these needs cannot match anywhere in the text.
+    fn allow(&self, needs: Needs) -> bool {
+        match needs {
+            Needs::Nothing => true,
+            Needs::AnyOf(bytes) => self.has_any(bytes),
+            Needs::HexRun(len) => self.hex_run >= len,
+            Needs::AnyOfOrDigitRun(bytes, len) => self.has_any(bytes) || self.digit_run >= len,
+        }
+    }
+}
+
 /// Replaces event-specific values in `text` with `<kind>` placeholders (no line trimming).
-pub(crate) fn parameterize(text: &str) -> String {
-    let patterns = &*PATTERNS;
+pub(crate) fn parameterize(text: &str) -> Cow<'_, str> {
+    let clues = Clues::of(text);
+    let any = ANY.as_ref();
+    if !clues.may_hold_values() || any.is_some_and(|any| !any.is_match(text)) {
+        return Cow::Borrowed(text);
+    }
+    // The patterns that can match somewhere in this text, in priority order.
+    let patterns: Vec<&Pattern> = PATTERNS.iter().filter(|p| clues.allow(p.needs)).collect();
     let mut out = String::with_capacity(text.len());
     let mut prev: Option<char> = None;
     let mut pos = 0;
     while pos < text.len() {
         // Copy the stretch that no pattern can match.
-        let candidate = match ANY.as_ref() {
+        let candidate = match any {
             Some(any) => any.find_at(text, pos).map_or(text.len(), |m| m.start()),
             None => pos,
         };
@@ -128,12 +195,21 @@ pub(crate) fn parameterize(text: &str) -> String {
             }
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Message normalization for grouping (§4.8): the first two non-blank lines (with `...`
 /// appended when anything was cut), then [`parameterize`].
 pub(crate) fn normalize_message(message: &str) -> String {
+    normalize_message_cow(message).into_owned()
+}
+
+/// [`normalize_message`], borrowing `message` when nothing changes.
+pub(crate) fn normalize_message_cow(message: &str) -> Cow<'_, str> {
+    // One line without surrounding whitespace is kept whole.
+    if !message.contains(['\n', '\r']) && message.trim().len() == message.len() {
+        return parameterize(message);
+    }
     let kept: Vec<&str> = message
         .split(['\n', '\r'])
         .filter(|line| !line.trim().is_empty())
@@ -143,7 +219,11 @@ pub(crate) fn normalize_message(message: &str) -> String {
     if trimmed != message {
         trimmed.push_str("...");
     }
-    parameterize(&trimmed)
+    let replaced = match parameterize(&trimmed) {
+        Cow::Owned(replaced) => Some(replaced),
+        Cow::Borrowed(_) => None,
+    };
+    Cow::Owned(replaced.unwrap_or(trimmed))
 }
 
 #[cfg(test)]
@@ -151,7 +231,7 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> String {
-        parameterize(s)
+        parameterize(s).into_owned()
     }
 
     #[test]
@@ -255,6 +335,56 @@ mod tests {
         assert_eq!(normalize_message("one line"), "one line");
         assert_eq!(normalize_message("trailing\n"), "trailing...");
         assert_eq!(normalize_message(""), "");
+    }
+
+    #[test]
+    fn plain_text_is_borrowed() {
+        for s in [
+            "division by zero",
+            "Cannot read properties of undefined (reading 'map')",
+        ] {
+            assert!(matches!(parameterize(s), Cow::Borrowed(_)), "{s}");
+            assert!(matches!(normalize_message_cow(s), Cow::Borrowed(_)), "{s}");
+        }
+        assert!(!Clues::of("façade deface").may_hold_values());
+        assert!(Clues::of("deadbeef").may_hold_values());
+        assert_eq!(p("word feedfacecafe x"), "word <hex> x");
+    }
+
+    /// Every match of every pattern, anywhere in these samples, holds what the pattern's
+    /// `Needs` say it must (so skipping patterns whose needs a text lacks changes nothing).
+    #[test]
+    fn needs_hold_for_every_match() {
+        let samples = [
+            "at 20240102 0304 and 20240102T030405.5+0100, 2024-01-02T03:04:05Z",
+            "Tue, 3 Jun 2008 11:05:30 GMT; Sunday, 06-Nov-94 08:49:37 GMT",
+            "Mon Jan 02, 1999 and Jan 15 10:00:00 2024 and 3 Jun 2008 11:05 GMT",
+            "Mon Jan 15 2024 10:00:00 GMT+0100 (CET) datetime.datetime(2024, 1, 2)",
+            "10:30:00 3:15 PM 25:61 1.5s 250ms 9s 0x1F DEADBEEF1 a1b2c3d feedface",
+            "bob.smith+x@example.co.uk https://api.example.com/v1?x=1 db.internal.example.com",
+            "10.0.0.12:5432 fe80::1ff:fe23:4567:890a ::1 fe80::1%eth0 Foo::bar",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01 1-0af76519-16cd43dd8448eb211c80319c",
+            "3f2a9c1e-7d41-4c55-9a0b-12ab34cd56ef da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "d41d8cd98f00b204e9800998ecf8427e tx1234567890abcdef12345-0123456789-cluster",
+            r#"-3 -4.25 1.2.3 name="bob" ok=true n='x' abcdef ABCDEF abcdefab 1234567"#,
+        ];
+        for sample in samples {
+            for (pos, _) in sample.char_indices() {
+                let rest = sample.get(pos..).unwrap_or("");
+                for p in PATTERNS.iter() {
+                    if let Some(m) = p.re.find(rest).filter(|m| m.end() > 0) {
+                        assert!(
+                            Clues::of(m.as_str()).allow(p.needs),
+                            "{}: {:?} in {sample:?}",
+                            p.name,
+                            m.as_str()
+                        );
+                    }
+                }
+            }
+        }
+        // The separator-free ISO date needs its run of eight digits.
+        assert_eq!(p("at 20240102 0304 ok"), "at <date> ok");
     }
 
     #[test]

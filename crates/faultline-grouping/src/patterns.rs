@@ -27,6 +27,20 @@ pub(crate) enum Right {
     ClockEnd,
 }
 
+/// What a text must contain somewhere for a pattern to match in it: checked once per message,
+/// so that a pattern that cannot match is not run at every candidate position.
+#[derive(Clone, Copy)]
+pub(crate) enum Needs {
+    /// Nothing beyond the first-character and boundary rules.
+    Nothing,
+    /// One of these (ASCII) bytes: every match contains one.
+    AnyOf(&'static [u8]),
+    /// A run of at least this many ASCII hex digits.
+    HexRun(usize),
+    /// One of these bytes, or a run of at least this many ASCII digits.
+    AnyOfOrDigitRun(&'static [u8], usize),
+}
+
 fn always(_: &str) -> bool {
     true
 }
@@ -79,7 +93,8 @@ const TLDS: &[&str] = &[
     "gq", "ae", "is", "lv", "pro", "fm", "tips", "ms", "sa", "app",
 ];
 
-/// (name, regex, first-character filter, left rule, right rule, extra check on the match).
+/// (name, regex, first-character filter, left rule, right rule, extra check on the match, what
+/// the text must contain).
 pub(crate) type PatternDef = (
     &'static str,
     String,
@@ -87,6 +102,7 @@ pub(crate) type PatternDef = (
     Left,
     Right,
     fn(&str) -> bool,
+    Needs,
 );
 
 pub(crate) fn definitions() -> Vec<PatternDef> {
@@ -105,8 +121,9 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             Left::Any,
             Right::Any,
             always,
+            Needs::AnyOf(b"@"),
         ),
-        ("url", r"(?:wss?|https?|ftp)://[^\s/$.?#].[^\s]*".into(), |c| "whf".contains(c), Left::NotWord, Right::Any, always),
+        ("url", r"(?:wss?|https?|ftp)://[^\s/$.?#].[^\s]*".into(), |c| "whf".contains(c), Left::NotWord, Right::Any, always, Needs::AnyOf(b":")),
         (
             "hostname",
             format!(r"(?:[A-Za-z0-9-]{{1,63}}\.)+?(?:{tlds_upper}|{tlds_lower})\b"),
@@ -114,6 +131,7 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             Left::NotWord,
             Right::Any,
             always,
+            Needs::AnyOf(b"."),
         ),
         (
             "ip",
@@ -124,8 +142,9 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             Left::NotAsciiWord,
             Right::NotAsciiAlnum,
             always,
+            Needs::AnyOf(b":"),
         ),
-        ("ip", format!(r"(?:{octet}\.){{3}}{octet}\b"), digit, Left::NotWord, Right::Any, always),
+        ("ip", format!(r"(?:{octet}\.){{3}}{octet}\b"), digit, Left::NotWord, Right::Any, always, Needs::AnyOf(b".")),
         (
             "traceparent",
             r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]\b|1-[0-9a-f]{8}-[0-9a-f]{24}\b".into(),
@@ -133,6 +152,7 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             Left::NotWord,
             Right::Any,
             always,
+            Needs::AnyOf(b"-"),
         ),
         (
             "uuid",
@@ -141,9 +161,10 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             Left::NotWord,
             Right::Any,
             always,
+            Needs::AnyOf(b"-"),
         ),
-        ("sha1", r"[0-9a-fA-F]{40}\b".into(), hexdigit, Left::NotWord, Right::Any, always),
-        ("md5", r"[0-9a-fA-F]{32}\b".into(), hexdigit, Left::NotWord, Right::Any, always),
+        ("sha1", r"[0-9a-fA-F]{40}\b".into(), hexdigit, Left::NotWord, Right::Any, always, Needs::HexRun(40)),
+        ("md5", r"[0-9a-fA-F]{32}\b".into(), hexdigit, Left::NotWord, Right::Any, always, Needs::HexRun(32)),
         // Dates need no word boundary; clock times only refuse a digit before the hour.
         (
             "date",
@@ -167,6 +188,7 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             Left::Any,
             Right::Any,
             always,
+            Needs::AnyOfOrDigitRun(b",-:", 8),
         ),
         (
             "date",
@@ -177,8 +199,9 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             // The 12-hour form only wins when it is followed by AM/PM or is a valid 1–12 hour;
             // the 24-hour form below covers the rest.
             always,
+            Needs::AnyOf(b":"),
         ),
-        ("date", r"(?:2[0-3]|1[0-9]|0?[0-9]):[0-5][0-9](?::[0-5][0-9])?".into(), digit, Left::NotDigit, Right::ClockEnd, always),
+        ("date", r"(?:2[0-3]|1[0-9]|0?[0-9]):[0-5][0-9](?::[0-5][0-9])?".into(), digit, Left::NotDigit, Right::ClockEnd, always, Needs::AnyOf(b":")),
         (
             "date",
             [
@@ -193,11 +216,12 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             Left::Any,
             Right::Any,
             always,
+            Needs::AnyOf(b"-:."),
         ),
-        ("duration", r"[0-9]+ms".into(), digit, Left::NotWord, Right::Any, always),
-        ("duration", r"[0-9]+(?:\.[0-9]+)?s\b".into(), digit, Left::Any, Right::Any, always),
-        ("swift_txn_id", r"tx[0-9a-f]{21}-[0-9a-f]{10}\S*".into(), |c| c == 't', Left::NotWord, Right::Any, always),
-        ("hex", r"0[xX][0-9a-fA-F]+\b".into(), |c| c == '0', Left::NotWord, Right::Any, always),
+        ("duration", r"[0-9]+ms".into(), digit, Left::NotWord, Right::Any, always, Needs::AnyOf(b"m")),
+        ("duration", r"[0-9]+(?:\.[0-9]+)?s\b".into(), digit, Left::Any, Right::Any, always, Needs::AnyOf(b"s")),
+        ("swift_txn_id", r"tx[0-9a-f]{21}-[0-9a-f]{10}\S*".into(), |c| c == 't', Left::NotWord, Right::Any, always, Needs::AnyOf(b"-")),
+        ("hex", r"0[xX][0-9a-fA-F]+\b".into(), |c| c == '0', Left::NotWord, Right::Any, always, Needs::AnyOf(b"xX")),
         (
             "hex",
             r"-?(?:[0-9a-f]{4,6}|[0-9A-F]{4,6}|[0-9a-f]{8,128}|[0-9A-F]{8,128})\b".into(),
@@ -205,12 +229,13 @@ pub(crate) fn definitions() -> Vec<PatternDef> {
             Left::NotWord,
             Right::Any,
             plausible_hex,
+            Needs::HexRun(4),
         ),
-        ("git_sha", r"[0-9a-f]{7}\b".into(), hexdigit, Left::NotWord, Right::Any, git_sha),
-        ("float", r"-[0-9]+\.[0-9]+\b".into(), |c| c == '-', Left::Any, Right::Any, always),
-        ("float", r"[0-9]+\.[0-9]+\b".into(), digit, Left::NotWord, Right::Any, always),
-        ("int", r"-?[0-9]{1,7}\b".into(), digit_or_dash, Left::NotWord, Right::Any, always),
-        ("quoted_str", r#"'[^']+'|"[^"]+""#.into(), |c| c == '"' || c == '\'', Left::Equals, Right::Any, always),
-        ("bool", r"True|true|False|false".into(), |c| "tfTF".contains(c), Left::Equals, Right::Any, always),
+        ("git_sha", r"[0-9a-f]{7}\b".into(), hexdigit, Left::NotWord, Right::Any, git_sha, Needs::HexRun(7)),
+        ("float", r"-[0-9]+\.[0-9]+\b".into(), |c| c == '-', Left::Any, Right::Any, always, Needs::AnyOf(b".")),
+        ("float", r"[0-9]+\.[0-9]+\b".into(), digit, Left::NotWord, Right::Any, always, Needs::AnyOf(b".")),
+        ("int", r"-?[0-9]{1,7}\b".into(), digit_or_dash, Left::NotWord, Right::Any, always, Needs::Nothing),
+        ("quoted_str", r#"'[^']+'|"[^"]+""#.into(), |c| c == '"' || c == '\'', Left::Equals, Right::Any, always, Needs::AnyOf(b"\"'")),
+        ("bool", r"True|true|False|false".into(), |c| "tfTF".contains(c), Left::Equals, Right::Any, always, Needs::Nothing),
     ]
 }

@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::component::Component;
+use crate::component::{Components, NodeId, ROOT};
 use crate::event::{exceptions, frames_of, platform, str_field, threads, top_stacktrace, Family};
-use crate::frame::{frame_component, Frame};
+use crate::frame::{frame_component, Frame, FrameComponent};
 use crate::inapp::apply_builtin_rules;
 use crate::GroupingConfig;
 
@@ -33,7 +33,6 @@ pub(crate) fn parse_frames<'a>(
     config: &GroupingConfig,
 ) -> Vec<Frame<'a>> {
     let mut frames: Vec<Frame<'a>> = frames_of(stacktrace)
-        .into_iter()
         .map(|raw| Frame::parse(raw, platform))
         .collect();
     if config.builtin_stack_rules {
@@ -42,82 +41,124 @@ pub(crate) fn parse_frames<'a>(
     frames
 }
 
-/// The `stacktrace` components of the app and system variants. Frame components are built
-/// once; the app variant additionally drops frames that are not in-app.
-pub(crate) fn stacktrace_components(frames: &[Frame<'_>]) -> [Component; 2] {
-    let mut system = Vec::with_capacity(frames.len());
-    let mut prev: Option<&Frame<'_>> = None;
-    for frame in frames {
-        let mut c = frame_component(frame);
-        if prev.is_some_and(|p| p.same_call_site(frame)) {
-            c.ignore("ignored due to recursion");
-        }
-        if !frame.group {
-            c.ignore("ignored by a built-in stack trace rule");
-        }
-        system.push(c);
-        prev = Some(frame);
-    }
-    if let ([frame], [only]) = (frames, system.as_mut_slice()) {
-        if only.contributes
-            && frame.family() == Family::JavaScript
-            && frame.function.is_none()
-            && frame.has_url_origin()
-        {
-            only.ignore("ignored single JavaScript frame without function");
-        }
-    }
-    let app: Vec<Component> = system
-        .iter()
-        .zip(frames)
-        .map(|(c, frame)| {
-            let mut c = c.clone();
-            if frame.group && !frame.in_app {
-                c.ignore("non app frame");
+/// A stack's frames with their components, computed once for both variants.
+pub(crate) struct Stack<'a> {
+    frames: Vec<Frame<'a>>,
+    /// The system variant's frame components: the stack-level rules (recursion, built-in
+    /// rules, a lone JavaScript frame) are applied.
+    components: Vec<FrameComponent<'a>>,
+}
+
+impl<'a> Stack<'a> {
+    pub(crate) fn new(frames: Vec<Frame<'a>>) -> Self {
+        let mut components = Vec::with_capacity(frames.len());
+        let mut prev: Option<&Frame<'_>> = None;
+        for frame in &frames {
+            let mut c = frame_component(frame);
+            if prev.is_some_and(|p| p.same_call_site(frame)) {
+                c.ignore("ignored due to recursion");
             }
-            c
-        })
-        .collect();
-    let mut app = Component::node("stacktrace", app);
-    if !app.contributes && !frames.is_empty() {
-        app.set_hint("none of the frames are in-app or contribute");
+            if !frame.group {
+                c.ignore("ignored by a built-in stack trace rule");
+            }
+            components.push(c);
+            prev = Some(frame);
+        }
+        if let ([frame], [only]) = (frames.as_slice(), components.as_mut_slice()) {
+            if only.contributes
+                && frame.family() == Family::JavaScript
+                && frame.function.is_none()
+                && frame.has_url_origin()
+            {
+                only.ignore("ignored single JavaScript frame without function");
+            }
+        }
+        Stack { frames, components }
     }
-    [app, Component::node("stacktrace", system)]
+
+    /// The stack's frames, with the flags the stack rules set.
+    pub(crate) fn frames(&self) -> &[Frame<'a>] {
+        &self.frames
+    }
+
+    /// Whether the stack's component contributes in a variant (as [`Stack::push_to`] builds it).
+    pub(crate) fn contributes(&self, variant: Variant) -> bool {
+        self.components.iter().zip(&self.frames).any(|(c, frame)| {
+            c.contributes && !(variant == Variant::App && frame.group && !frame.in_app)
+        })
+    }
+
+    /// A tree big enough for this stack's component in one variant.
+    pub(crate) fn tree_with_capacity(&self, extra_nodes: usize) -> Components {
+        Components::with_capacity(6 * self.frames.len() + extra_nodes, 64 * self.frames.len())
+    }
+
+    /// Appends the `stacktrace` component of one variant: the app variant additionally drops
+    /// frames that are not in-app.
+    pub(crate) fn push_to(&self, tree: &mut Components, variant: Variant) -> NodeId {
+        let node = tree.begin("stacktrace");
+        for (c, frame) in self.components.iter().zip(&self.frames) {
+            let non_app = variant == Variant::App && frame.group && !frame.in_app;
+            c.push_to(tree, non_app.then_some("non app frame"));
+        }
+        tree.end(node);
+        if variant == Variant::App && !tree.contributes_at(node) && !self.frames.is_empty() {
+            tree.set_hint(node, "none of the frames are in-app or contribute");
+        }
+        node
+    }
+
+    /// The app and system variants, each a `stacktrace` component or, with `wrapper`, one
+    /// wrapped in a component of that id.
+    fn variants(&self, wrapper: Option<&'static str>) -> Vec<(&'static str, Components)> {
+        let mut out: Vec<(&'static str, Components)> = Variant::BOTH
+            .iter()
+            .map(|&variant| {
+                let mut tree = self.tree_with_capacity(2);
+                let outer = wrapper.map(|id| tree.begin(id));
+                self.push_to(&mut tree, variant);
+                if let Some(outer) = outer {
+                    tree.end(outer);
+                }
+                (variant.name(), tree)
+            })
+            .collect();
+        prefer_stacktrace_variants(&mut out);
+        out
+    }
 }
 
 /// The `stacktrace` component of one variant.
 #[cfg(test)]
-pub(crate) fn stacktrace_component(frames: &[Frame<'_>], variant: Variant) -> Component {
-    let [app, system] = stacktrace_components(frames);
-    match variant {
-        Variant::App => app,
-        Variant::System => system,
-    }
+pub(crate) fn stacktrace_component(frames: &[Frame<'_>], variant: Variant) -> Components {
+    let stack = Stack::new(frames.to_vec());
+    let mut tree = Components::default();
+    stack.push_to(&mut tree, variant);
+    tree
 }
 
 /// In a set of variants, when some contain a contributing stacktrace, the others stop
 /// contributing (Sentry's "does not have a contributing stacktrace" rule).
-pub(crate) fn prefer_stacktrace_variants(variants: &mut [(&'static str, Component)]) {
-    let with_stack: Vec<&str> = variants
+pub(crate) fn prefer_stacktrace_variants(variants: &mut [(&'static str, Components)]) {
+    let has_stack = |c: &Components| c.has_contributing("stacktrace");
+    let mut with_stack = variants
         .iter()
-        .filter(|(_, c)| c.has_contributing("stacktrace"))
-        .map(|(name, _)| *name)
-        .collect();
-    if with_stack.is_empty() {
-        return;
-    }
-    let hint = if with_stack.len() == 1 {
-        format!(
-            "ignored because this variant does not have a contributing stacktrace, but the {} variant does",
-            with_stack.join("")
-        )
-    } else {
-        "ignored because this variant does not have a contributing stacktrace, but others do"
-            .to_owned()
+        .filter(|(_, c)| has_stack(c))
+        .map(|(name, _)| *name);
+    // Only the app and system variants are compared here.
+    let hint = match (with_stack.next(), with_stack.next()) {
+        (None, _) => return,
+        (Some("app"), None) => {
+            "ignored because this variant does not have a contributing stacktrace, but the app variant does"
+        }
+        (Some("system"), None) => {
+            "ignored because this variant does not have a contributing stacktrace, but the system variant does"
+        }
+        _ => "ignored because this variant does not have a contributing stacktrace, but others do",
     };
-    for (name, c) in variants.iter_mut() {
-        if !with_stack.contains(name) && c.contributes {
-            c.ignore(&hint);
+    for (_, c) in variants.iter_mut() {
+        if c.contributes() && !has_stack(c) {
+            c.ignore(ROOT, hint);
         }
     }
 }
@@ -127,12 +168,8 @@ pub(crate) fn top_level_stacktrace_variants(
     stacktrace: &Value,
     platform: &str,
     config: &GroupingConfig,
-) -> Vec<(&'static str, Component)> {
-    let frames = parse_frames(Some(stacktrace), platform, config);
-    let [app, system] = stacktrace_components(&frames);
-    let mut out = vec![("app", app), ("system", system)];
-    prefer_stacktrace_variants(&mut out);
-    out
+) -> Vec<(&'static str, Components)> {
+    Stack::new(parse_frames(Some(stacktrace), platform, config)).variants(None)
 }
 
 /// The thread whose stack represents the event: the single crashed thread, else the single
@@ -158,29 +195,22 @@ pub(crate) fn threads_variants(
     event: &Value,
     platform: &str,
     config: &GroupingConfig,
-) -> Vec<(&'static str, Component)> {
+) -> Vec<(&'static str, Components)> {
     let Some(thread) = pick_thread(event) else {
-        let mut c = Component::empty("threads");
-        c.set_hint("ignored because does not contain exactly one thread");
+        let mut c = Components::default();
+        let node = c.begin("threads");
+        c.end(node);
+        c.set_hint(node, "ignored because does not contain exactly one thread");
         return vec![("app", c.clone()), ("system", c)];
     };
     let stacktrace = thread.get("stacktrace");
     let platform = str_field(thread, "platform").unwrap_or(platform);
-    let frames = parse_frames(stacktrace, platform, config);
-    let [app, system] = stacktrace_components(&frames);
-    let mut out = vec![
-        ("app", Component::node("threads", vec![app])),
-        ("system", Component::node("threads", vec![system])),
-    ];
-    prefer_stacktrace_variants(&mut out);
-    out
+    Stack::new(parse_frames(stacktrace, platform, config)).variants(Some("threads"))
 }
 
 /// The last in-app frame of `frames`, else the last frame.
-pub(crate) fn pick_crash_frame<'a>(frames: Vec<Frame<'a>>) -> Option<Frame<'a>> {
-    let last_app = frames.iter().rposition(|f| f.in_app);
-    let index = last_app.or(frames.len().checked_sub(1))?;
-    frames.into_iter().nth(index)
+pub(crate) fn pick_crash_frame<'f, 'a>(frames: &'f [Frame<'a>]) -> Option<&'f Frame<'a>> {
+    frames.iter().rev().find(|f| f.in_app).or(frames.last())
 }
 
 /// The frames that best describe where an event happened: the given exception's stack (or the
@@ -206,7 +236,7 @@ pub(crate) fn crash_frames<'a>(
 
 /// The crash frame of an event (fingerprint variables, culprit).
 pub(crate) fn crash_frame(event: &Value) -> Option<Frame<'_>> {
-    pick_crash_frame(crash_frames(event, None))
+    pick_crash_frame(&crash_frames(event, None)).cloned()
 }
 
 #[cfg(test)]
@@ -223,7 +253,7 @@ mod tests {
         ]});
         let frames = parse_frames(Some(&st), "go", &GroupingConfig::default());
         let c = stacktrace_component(&frames, Variant::System);
-        assert_eq!(c.values(), ["m", "f", "m", "f"]);
+        assert_eq!(c.values().collect::<Vec<_>>(), ["m", "f", "m", "f"]);
     }
 
     #[test]
@@ -234,11 +264,15 @@ mod tests {
         ]});
         let frames = parse_frames(Some(&st), "python", &GroupingConfig::default());
         assert_eq!(
-            stacktrace_component(&frames, Variant::App).values(),
+            stacktrace_component(&frames, Variant::App)
+                .values()
+                .collect::<Vec<_>>(),
             ["app", "handler"]
         );
         assert_eq!(
-            stacktrace_component(&frames, Variant::System).values(),
+            stacktrace_component(&frames, Variant::System)
+                .values()
+                .collect::<Vec<_>>(),
             ["lib", "call", "app", "handler"]
         );
     }

@@ -5,13 +5,14 @@
 //! `default` for messages) each give a hash. A custom fingerprint replaces all of this; a hybrid
 //! fingerprint salts each variant with its extra values.
 
-use serde_json::{json, Value};
+use md5::{Digest, Md5};
+use serde_json::Value;
 
-use crate::component::{hash_values, Component};
+use crate::component::{hash_values, Components, LeafComponent};
 use crate::event::{level, message, platform, top_stacktrace};
-use crate::exception::{chained_exception_variants, parse_all};
+use crate::exception::Chain;
 use crate::fingerprint::{resolve, Entry, Fingerprint};
-use crate::parameterize::normalize_message;
+use crate::parameterize::normalize_message_cow;
 use crate::stacktrace::{threads_variants, top_level_stacktrace_variants};
 use crate::{Grouping, GroupingConfig, GROUPING_VERSION};
 
@@ -19,28 +20,34 @@ use crate::{Grouping, GroupingConfig, GROUPING_VERSION};
 const NO_DATA: &str = "<no grouping data>";
 
 /// The `message` strategy: the normalized message template (or formatted message).
-fn message_variants(event: &Value) -> Vec<(&'static str, Component)> {
+fn message_variants(event: &Value) -> Vec<(&'static str, Components)> {
     let (template, formatted) = message(event);
     let Some(raw) = template.or(formatted) else {
         return Vec::new();
     };
-    let normalized = normalize_message(raw);
+    let normalized = normalize_message_cow(raw);
     if normalized.is_empty() {
         return Vec::new();
     }
     let changed = normalized != raw;
-    let mut c = Component::leaf("message", normalized);
+    let mut c = LeafComponent::new("message", normalized);
     if changed {
-        c.set_hint("stripped event-specific values");
+        c.hint = Some("stripped event-specific values");
     }
-    vec![("default", c)]
+    let mut tree = Components::with_capacity(2, raw.len() + 16);
+    tree.push(&c);
+    vec![("default", tree)]
 }
 
 /// The contributing variants of the winning strategy, best first.
-fn default_variants(event: &Value, config: &GroupingConfig) -> Vec<(&'static str, Component)> {
+fn default_variants(
+    event: &Value,
+    config: &GroupingConfig,
+    chain: &Chain<'_>,
+) -> Vec<(&'static str, Components)> {
     let platform = platform(event);
-    let strategies: [&dyn Fn() -> Vec<(&'static str, Component)>; 4] = [
-        &|| chained_exception_variants(&parse_all(event, platform, config)),
+    let strategies: [&dyn Fn() -> Vec<(&'static str, Components)>; 4] = [
+        &|| chain.variants(),
         &|| {
             if crate::event::threads(event).is_empty() {
                 Vec::new()
@@ -57,10 +64,10 @@ fn default_variants(event: &Value, config: &GroupingConfig) -> Vec<(&'static str
     ];
     for strategy in strategies {
         let variants = strategy();
-        if variants.iter().any(|(_, c)| c.contributes) {
+        if variants.iter().any(|(_, c)| c.contributes()) {
             return variants
                 .into_iter()
-                .filter(|(_, c)| c.contributes)
+                .filter(|(_, c)| c.contributes())
                 .collect();
         }
     }
@@ -73,91 +80,80 @@ fn push_unique(hashes: &mut Vec<String>, hash: String) {
     }
 }
 
-fn fallback_values(event: &Value) -> [String; 2] {
-    [level(event).to_owned(), NO_DATA.to_owned()]
+fn fallback_values(event: &Value) -> [&str; 2] {
+    [level(event), NO_DATA]
+}
+
+/// The `fallback` component: the level and the no-data marker.
+fn fallback_tree(event: &Value) -> Components {
+    let mut tree = Components::with_capacity(3, 32);
+    let root = tree.begin("fallback");
+    for value in fallback_values(event) {
+        tree.push_leaf(value);
+    }
+    tree.end(root);
+    tree.set_hint(
+        root,
+        "no exception, stacktrace or message to group by; grouped by level",
+    );
+    tree
 }
 
 /// Groups one event. See the crate docs.
 pub(crate) fn group(event: &Value, config: &GroupingConfig) -> Grouping {
-    let fingerprint = resolve(event);
-    if let Fingerprint::Custom(values) = &fingerprint {
-        return Grouping {
-            version: GROUPING_VERSION,
-            hashes: vec![hash_values(values)],
-            variant: "custom-fingerprint".to_owned(),
-            components: json!({
-                "id": "custom-fingerprint",
-                "contributes": true,
-                "hint": "client-side fingerprint",
-                "values": values,
-            }),
-        };
-    }
-
-    let variants = default_variants(event, config);
-    let fallback = variants.is_empty();
-    match fingerprint {
-        Fingerprint::Hybrid(entries) => {
-            // (name, values) per variant; `{{ default }}` expands to the variant's values.
-            let per_variant: Vec<(String, Vec<String>, Value)> = if fallback {
-                let values = fallback_values(event);
-                vec![("fallback".to_owned(), values.to_vec(), fallback_json(event))]
-            } else {
-                variants
-                    .iter()
-                    .map(|(name, c)| {
-                        let values = c.values().into_iter().map(str::to_owned).collect();
-                        ((*name).to_owned(), values, c.to_json())
-                    })
-                    .collect()
-            };
-            let fingerprint_json: Vec<Value> = entries
-                .iter()
-                .map(|e| match e {
-                    Entry::Default => Value::String("{{ default }}".to_owned()),
-                    Entry::Value(v) => Value::String(v.clone()),
-                })
-                .collect();
-            let mut hashes = Vec::new();
-            for (_, default_values, _) in &per_variant {
-                let salted = entries.iter().flat_map(|e| match e {
-                    Entry::Default => default_values.clone(),
-                    Entry::Value(v) => vec![v.clone()],
-                });
-                push_unique(&mut hashes, hash_values(salted));
-            }
-            let (name, _, tree) = per_variant.into_iter().next().unwrap_or_default();
-            Grouping {
-                version: GROUPING_VERSION,
-                hashes,
-                variant: format!("hybrid-fingerprint+{name}"),
-                components: json!({
-                    "id": "hybrid-fingerprint",
-                    "contributes": true,
-                    "hint": "client-side fingerprint with {{ default }}",
-                    "values": [
-                        {"id": "fingerprint", "contributes": true, "hint": null, "values": fingerprint_json},
-                        tree,
-                    ],
-                }),
-            }
+    match resolve(event) {
+        Fingerprint::Custom(values) => custom(&values),
+        fingerprint => {
+            let chain = Chain::new(event, platform(event), config);
+            group_with_chain(event, config, fingerprint, &chain)
         }
-        _ if fallback => Grouping {
+    }
+}
+
+/// A custom fingerprint: its values alone.
+pub(crate) fn custom(values: &[String]) -> Grouping {
+    let mut tree = Components::default();
+    let root = tree.begin("custom-fingerprint");
+    for value in values {
+        tree.push_leaf(value);
+    }
+    tree.end(root);
+    tree.set_flags(root, true, Some("client-side fingerprint"));
+    Grouping {
+        version: GROUPING_VERSION,
+        hashes: vec![hash_values(values)],
+        variant: "custom-fingerprint".to_owned(),
+        components: tree,
+    }
+}
+
+/// Groups an event whose fingerprint is not custom, given its exceptions.
+pub(crate) fn group_with_chain(
+    event: &Value,
+    config: &GroupingConfig,
+    fingerprint: Fingerprint,
+    chain: &Chain<'_>,
+) -> Grouping {
+    let variants = default_variants(event, config, chain);
+    match fingerprint {
+        Fingerprint::Hybrid(entries) => hybrid(event, &entries, variants),
+        _ if variants.is_empty() => Grouping {
             version: GROUPING_VERSION,
             hashes: vec![hash_values(fallback_values(event))],
             variant: "fallback".to_owned(),
-            components: fallback_json(event),
+            components: fallback_tree(event),
         },
         _ => {
-            let mut hashes = Vec::new();
+            let mut hashes = Vec::with_capacity(variants.len());
             for (_, c) in &variants {
                 if let Some(h) = c.hash() {
                     push_unique(&mut hashes, h);
                 }
             }
             let (name, tree) = variants
-                .first()
-                .map(|(n, c)| ((*n).to_owned(), c.to_json()))
+                .into_iter()
+                .next()
+                .map(|(n, c)| (n.to_owned(), c))
                 .unwrap_or_default();
             Grouping {
                 version: GROUPING_VERSION,
@@ -169,13 +165,57 @@ pub(crate) fn group(event: &Value, config: &GroupingConfig) -> Grouping {
     }
 }
 
-fn fallback_json(event: &Value) -> Value {
-    json!({
-        "id": "fallback",
-        "contributes": true,
-        "hint": "no exception, stacktrace or message to group by; grouped by level",
-        "values": fallback_values(event),
-    })
+/// A hybrid fingerprint: every variant (or the fallback) salted with the fingerprint's values;
+/// `{{ default }}` stands for the variant's values.
+fn hybrid(
+    event: &Value,
+    entries: &[Entry],
+    mut variants: Vec<(&'static str, Components)>,
+) -> Grouping {
+    if variants.is_empty() {
+        variants.push(("fallback", fallback_tree(event)));
+    }
+    let mut hashes = Vec::with_capacity(variants.len());
+    for (_, tree) in &variants {
+        let mut md5 = Md5::new();
+        for entry in entries {
+            match entry {
+                Entry::Default => tree.feed(&mut md5),
+                Entry::Value(v) => md5.update(v.as_bytes()),
+            }
+        }
+        push_unique(&mut hashes, hex::encode(md5.finalize()));
+    }
+    let mut tree = Components::default();
+    let root = tree.begin("hybrid-fingerprint");
+    let fingerprint = tree.begin("fingerprint");
+    for entry in entries {
+        tree.push_leaf(match entry {
+            Entry::Default => "{{ default }}",
+            Entry::Value(v) => v,
+        });
+    }
+    tree.end(fingerprint);
+    tree.set_flags(fingerprint, true, None);
+    let name = match variants.first() {
+        Some((name, primary)) => {
+            tree.append(primary);
+            *name
+        }
+        None => "",
+    };
+    tree.end(root);
+    tree.set_flags(
+        root,
+        true,
+        Some("client-side fingerprint with {{ default }}"),
+    );
+    Grouping {
+        version: GROUPING_VERSION,
+        hashes,
+        variant: format!("hybrid-fingerprint+{name}"),
+        components: tree,
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! compress its payload. All CPU work happens here, in the request's task, so it spreads over
 //! every core; the writer only writes.
 
-use faultline_grouping::{group_event, issue_metadata, GroupingConfig};
+use faultline_grouping::{group_and_describe, GroupingConfig};
 use faultline_protocol::envelope::{Envelope, Item};
 use faultline_protocol::event::{normalize_event, NormalizeOptions, NormalizedEvent};
 use faultline_protocol::session;
@@ -213,8 +213,7 @@ pub fn process_event(
     };
     let ev: NormalizedEvent =
         normalize_event(payload, &opts).map_err(|e| IngestError::Invalid(format!("event: {e}")))?;
-    let grouping = group_event(&ev.data, &GroupingConfig::default());
-    let meta = issue_metadata(&ev.data);
+    let (grouping, meta) = group_and_describe(&ev.data, &GroupingConfig::default());
     let raw = serde_json::to_vec(&ev.data)
         .map_err(|e| IngestError::Invalid(format!("event could not be re-encoded: {e}")))?;
     let compressed = ctx
