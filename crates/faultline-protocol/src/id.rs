@@ -18,8 +18,7 @@ pub fn normalize_event_id(raw: &str) -> Option<String> {
     if raw.len() != 32 && raw.len() != 36 {
         return None;
     }
-    let hex: String = raw.chars().filter(|c| *c != '-').collect();
-    let dashes = raw.len() - hex.len();
+    let dashes = raw.bytes().filter(|&b| b == b'-').count();
     let valid_dashes = match raw.len() {
         32 => dashes == 0,
         _ => {
@@ -29,8 +28,9 @@ pub fn normalize_event_id(raw: &str) -> Option<String> {
                     .all(|&i| raw.as_bytes().get(i) == Some(&b'-'))
         }
     };
-    if hex.len() == 32 && valid_dashes && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        Some(hex.to_ascii_lowercase())
+    let hex = || raw.chars().filter(|c| *c != '-');
+    if valid_dashes && hex().all(|c| c.is_ascii_hexdigit()) {
+        Some(hex().map(|c| c.to_ascii_lowercase()).collect())
     } else {
         None
     }

@@ -62,6 +62,7 @@ pub mod dsn;
 pub mod envelope;
 pub mod event;
 mod id;
+mod json;
 pub mod scrub;
 pub mod session;
 mod time;

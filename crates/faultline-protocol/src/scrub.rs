@@ -78,24 +78,123 @@ impl Default for ScrubConfig {
 impl ScrubConfig {
     /// Whether values under this key name are scrubbed.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
-        let key = normalize_key(key);
-        SENSITIVE_KEYS.iter().any(|s| key.contains(s))
-            || self
-                .extra_keys
-                .iter()
-                .map(|k| normalize_key(k))
-                .any(|k| !k.is_empty() && key.contains(&k))
+        SensitiveKeys::new(self).matches(key)
+    }
+}
+
+/// The key names to scrub, ready for matching: [`SENSITIVE_KEYS`] and the configured extra
+/// keys, normalized once per event rather than once per key.
+struct SensitiveKeys {
+    extra: Vec<String>,
+}
+
+impl SensitiveKeys {
+    fn new(config: &ScrubConfig) -> Self {
+        let extra = config
+            .extra_keys
+            .iter()
+            .map(|k| normalize_key(k))
+            .filter(|k| !k.is_empty())
+            .collect();
+        SensitiveKeys { extra }
+    }
+
+    /// Whether the key, lower-cased with `-` and spaces read as `_`, contains a sensitive
+    /// name. The built-in names are matched without copying the key.
+    fn matches(&self, key: &str) -> bool {
+        let key = key.trim();
+        contains_builtin(key.as_bytes()) || {
+            !self.extra.is_empty() && {
+                let key = normalize_key(key);
+                self.extra.iter().any(|k| key.contains(k.as_str()))
+            }
+        }
     }
 }
 
 fn normalize_key(key: &str) -> String {
-    key.trim()
-        .chars()
-        .map(|c| match c {
-            '-' | ' ' => '_',
-            c => c.to_ascii_lowercase(),
+    key.trim().chars().map(fold_char).collect()
+}
+
+fn fold_char(c: char) -> char {
+    match c {
+        '-' | ' ' => '_',
+        c => c.to_ascii_lowercase(),
+    }
+}
+
+/// [`fold_char`] on one byte of UTF-8: only ASCII is changed, so folding a string byte by byte
+/// gives the bytes of folding it char by char.
+fn fold_byte(b: u8) -> u8 {
+    match b {
+        b'-' | b' ' => b'_',
+        b => b.to_ascii_lowercase(),
+    }
+}
+
+/// Whether any of [`SENSITIVE_KEYS`] (all already folded) occurs in the folded `key`. Names are
+/// only compared where the key has two bytes that start one of them, and then only the names
+/// with that first byte.
+fn contains_builtin(key: &[u8]) -> bool {
+    let index = NameIndex::get();
+    let mut previous: Option<u8> = None;
+    for (end, &b) in key.iter().enumerate() {
+        let b = fold_byte(b);
+        if let Some(names) = previous.and_then(|a| index.names_starting(a, b)) {
+            let rest = key.get(end - 1..).unwrap_or_default();
+            if names.iter().any(|name| starts_with_folded(rest, name)) {
+                return true;
+            }
+        }
+        previous = Some(b);
+    }
+    false
+}
+
+/// [`SENSITIVE_KEYS`] (all ASCII, at least two bytes long) grouped by their first byte.
+struct NameIndex {
+    /// For each ASCII byte `a`, the bytes `b` such that a name starts with `ab`, as bits.
+    seconds: [u128; 128],
+    /// For each ASCII byte, the names starting with it.
+    by_first: [Vec<&'static [u8]>; 128],
+}
+
+impl NameIndex {
+    fn get() -> &'static NameIndex {
+        static INDEX: OnceLock<NameIndex> = OnceLock::new();
+        INDEX.get_or_init(|| {
+            let mut index = NameIndex {
+                seconds: [0; 128],
+                by_first: std::array::from_fn(|_| Vec::new()),
+            };
+            for name in SENSITIVE_KEYS {
+                let name = name.as_bytes();
+                if let [a, b, ..] = name {
+                    if let Some(seconds) = index.seconds.get_mut(usize::from(*a)) {
+                        *seconds |= 1 << (b & 0x7f);
+                    }
+                    if let Some(names) = index.by_first.get_mut(usize::from(*a)) {
+                        names.push(name);
+                    }
+                }
+            }
+            index
         })
-        .collect()
+    }
+
+    /// The names that may start with the bytes `a b`; `None` when none does.
+    fn names_starting(&self, a: u8, b: u8) -> Option<&[&'static [u8]]> {
+        let seconds = self.seconds.get(usize::from(a))?;
+        if b >= 128 || (seconds >> b) & 1 == 0 {
+            return None;
+        }
+        self.by_first.get(usize::from(a)).map(Vec::as_slice)
+    }
+}
+
+/// Whether the folded `bytes` start with `prefix` (already folded).
+fn starts_with_folded(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes.len() >= prefix.len() && bytes.iter().zip(prefix).all(|(&b, &p)| fold_byte(b) == p)
 }
 
 /// Scrubs an event in place (any shape: canonical or as an SDK sent it).
@@ -118,7 +217,9 @@ pub fn scrub_event(event: &mut Value, config: &ScrubConfig) {
     let Some(event) = event.as_object_mut() else {
         return;
     };
-    let scrubber = Scrubber { config };
+    let scrubber = Scrubber {
+        keys: SensitiveKeys::new(config),
+    };
     for (key, value) in event.iter_mut() {
         match key.as_str() {
             "exception"
@@ -142,11 +243,11 @@ pub fn scrub_event(event: &mut Value, config: &ScrubConfig) {
     }
 }
 
-struct Scrubber<'c> {
-    config: &'c ScrubConfig,
+struct Scrubber {
+    keys: SensitiveKeys,
 }
 
-impl Scrubber<'_> {
+impl Scrubber {
     /// Finds every `vars` object under exceptions/threads/stack traces, whatever the shape.
     fn frame_vars(&self, value: &mut Value, depth: usize) {
         if depth > MAX_DEPTH {
@@ -177,7 +278,7 @@ impl Scrubber<'_> {
             Value::Object(map) => self.object(map, depth),
             Value::Array(items) => {
                 if let [Value::String(name), item] = items.as_mut_slice() {
-                    if self.config.is_sensitive_key(name) {
+                    if self.keys.matches(name) {
                         if let Some(scrubbed) = scrub_card_numbers(name) {
                             *name = scrubbed;
                         }
@@ -208,7 +309,7 @@ impl Scrubber<'_> {
             }
         }
         for (key, child) in map.iter_mut() {
-            if self.config.is_sensitive_key(key) {
+            if self.keys.matches(key) {
                 filter(child);
             } else {
                 self.value(child, depth + 1);
@@ -256,7 +357,7 @@ impl Scrubber<'_> {
                 let value = value.trim();
                 let scrubbed = if value.is_empty() || value == FILTERED {
                     None
-                } else if self.config.is_sensitive_key(name) {
+                } else if self.keys.matches(name) {
                     Some(FILTERED.to_string())
                 } else {
                     self.pairs_in_text(value)
@@ -347,7 +448,7 @@ impl Scrubber<'_> {
             let key = s.get(key_start..eq).unwrap_or_default();
             // The value is only measured for sensitive keys: measuring every one would make
             // `a=a=a=…` quadratic.
-            if key.is_empty() || !self.config.is_sensitive_key(key) {
+            if key.is_empty() || !self.keys.matches(key) {
                 // The value may hold more pairs: `next=/login?password=x`.
                 pos = eq + 1;
                 continue;
@@ -396,37 +497,79 @@ fn is_value_end(c: u8) -> bool {
 
 /// Replaces card numbers inside a string; `None` when there are none.
 pub fn scrub_card_numbers(s: &str) -> Option<String> {
-    if s.bytes().filter(u8::is_ascii_digit).count() < 13 {
+    if !has_card_length_run(s) {
         return None;
     }
     static CARD: OnceLock<Option<Regex>> = OnceLock::new();
     let re = CARD
         .get_or_init(|| Regex::new(r"\b[2-6](?:[ -]?[0-9]){12,18}\b").ok())
         .as_ref()?;
-    let mut changed = false;
-    let out = re.replace_all(s, |caps: &regex::Captures<'_>| {
-        let candidate = caps.get(0).map_or("", |m| m.as_str());
-        if is_card_number(candidate) {
-            changed = true;
-            FILTERED.to_string()
-        } else {
-            candidate.to_string()
+    // As `replace_all`, but without copying anything until a card number turns up.
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    for candidate in re.find_iter(s) {
+        if is_card_number(candidate.as_str()) {
+            let out = out.get_or_insert_with(|| String::with_capacity(s.len()));
+            out.push_str(s.get(copied..candidate.start()).unwrap_or_default());
+            out.push_str(FILTERED);
+            copied = candidate.end();
         }
-    });
-    changed.then(|| out.into_owned())
+    }
+    let mut out = out?;
+    out.push_str(s.get(copied..).unwrap_or_default());
+    Some(out)
+}
+
+/// Whether `s` holds 13 digits in a row, with at most one space or dash between two of them:
+/// the least a card number needs. Cheaper than the regular expression, and false for most
+/// strings with many digits (timestamps, ids, hex digests).
+fn has_card_length_run(s: &str) -> bool {
+    if s.len() < 13 || count_digits(s.as_bytes()) < 13 {
+        return false;
+    }
+    let mut digits = 0;
+    let mut after_separator = false;
+    for b in s.bytes() {
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits == 13 {
+                return true;
+            }
+            after_separator = false;
+        } else if matches!(b, b' ' | b'-') && digits > 0 && !after_separator {
+            after_separator = true;
+        } else {
+            digits = 0;
+            after_separator = false;
+        }
+    }
+    false
+}
+
+/// The number of ASCII digits in `bytes`. Counted in `u8`s, 255 bytes at a time, so that the
+/// loop is vectorized wide: this rules out most strings before any closer look.
+fn count_digits(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|chunk| {
+            let digits = chunk
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b.is_ascii_digit())));
+            usize::from(digits)
+        })
+        .sum()
 }
 
 /// 13–19 digits (spaces and dashes ignored) passing the Luhn check.
 pub fn is_card_number(candidate: &str) -> bool {
-    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
-    if !(13..=19).contains(&digits.len()) {
+    let digits = || candidate.chars().filter_map(|c| c.to_digit(10));
+    if !(13..=19).contains(&digits().count()) {
         return false;
     }
-    let sum: u32 = digits
-        .iter()
+    let sum: u32 = digits()
         .rev()
         .enumerate()
-        .map(|(i, &d)| match (i % 2 == 1, d * 2) {
+        .map(|(i, d)| match (i % 2 == 1, d * 2) {
             (true, doubled) if doubled > 9 => doubled - 9,
             (true, doubled) => doubled,
             (false, _) => d,
@@ -488,6 +631,104 @@ mod tests {
             assert!(!config.is_sensitive_key(key), "{key}");
         }
         assert!(!ScrubConfig::default().is_sensitive_key("iban"));
+    }
+
+    #[test]
+    fn key_matching_is_the_folded_substring_search() {
+        for name in SENSITIVE_KEYS {
+            assert_eq!(
+                normalize_key(name),
+                *name,
+                "built-in names are already folded"
+            );
+        }
+        let config = ScrubConfig {
+            enabled: true,
+            extra_keys: vec!["-Ssn ".into(), "  ".into(), "ÅRB".into()],
+        };
+        let keys = SensitiveKeys::new(&config);
+        for key in [
+            "",
+            " ",
+            "PASSWORD",
+            " pass word ",
+            "pass-word",
+            "pass_word",
+            "Pass Word",
+            "x_PaSsWoRd_y",
+            "\tpassword\n",
+            "\u{3000}secret\u{3000}",
+            "İpassword",
+            "pässword",
+            "tokeñ",
+            "to ken",
+            "TO-KEN",
+            "apikey",
+            "api key",
+            "api-key",
+            "API_KEY",
+            "private key",
+            "card-Number",
+            "x-xsrf-token",
+            "p",
+            "pw",
+            "pwd",
+            "_ssn",
+            " ssn",
+            "ssn ",
+            "my-SSN",
+            "årb",
+            "ÅRB",
+            "xÅRBx",
+            "\u{0}auth\u{0}",
+        ] {
+            let folded = normalize_key(key);
+            let expected = SENSITIVE_KEYS.iter().any(|s| folded.contains(s))
+                || config
+                    .extra_keys
+                    .iter()
+                    .map(|k| normalize_key(k))
+                    .any(|k| !k.is_empty() && folded.contains(&k));
+            assert_eq!(keys.matches(key), expected, "{key:?}");
+            assert_eq!(config.is_sensitive_key(key), expected, "{key:?}");
+        }
+    }
+
+    #[test]
+    fn digits_are_counted_across_chunks() {
+        for len in [0, 1, 254, 255, 256, 1000] {
+            let text: String = (0..len)
+                .map(|i| if i % 3 == 0 { '7' } else { 'x' })
+                .collect();
+            let expected = text.bytes().filter(u8::is_ascii_digit).count();
+            assert_eq!(count_digits(text.as_bytes()), expected, "{len}");
+        }
+        assert_eq!(count_digits("9".repeat(600).as_bytes()), 600);
+    }
+
+    #[test]
+    fn card_regex_runs_only_where_it_can_match() {
+        for s in [
+            "4111111111111111",
+            "4111 1111 1111 1111",
+            "4111-1111-1111-1111",
+            "x5555 5555-5555 4444y",
+            "1234567890123",
+        ] {
+            assert!(has_card_length_run(s), "{s}");
+        }
+        for s in [
+            "",
+            "4111 1111  1111 1111",
+            "4111--1111-1111-1111",
+            "411111111111",
+            "61b06d363f884b38 93036948e7b477ae",
+            "1700000000.123456",
+            "-4111 1111 111",
+        ] {
+            assert!(!has_card_length_run(s), "{s}");
+            assert_eq!(scrub_card_numbers(s), None, "{s}");
+        }
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub(crate) fn merge_tags(
         ),
     ];
     for (key, value) in derived {
-        let Some((key, value)) = value.and_then(|v| clean_tag(key, &v)) else {
+        let Some((key, value)) = value.and_then(|v| clean_tag(key.to_owned(), v)) else {
             continue;
         };
         if !tags.iter().any(|(k, _)| *k == key) {
@@ -96,9 +96,9 @@ pub(crate) fn trace_id(event: &Map<String, Value>) -> Option<String> {
         .get("trace")?
         .get("trace_id")?
         .as_str()?;
-    let hex: String = raw.chars().filter(|c| *c != '-').collect();
-    (hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()))
-        .then(|| hex.to_ascii_lowercase())
+    let hex = || raw.chars().filter(|c| *c != '-');
+    (hex().count() == 32 && hex().all(|c| c.is_ascii_hexdigit()))
+        .then(|| hex().map(|c| c.to_ascii_lowercase()).collect())
 }
 
 #[cfg(test)]

@@ -59,8 +59,20 @@ pub(crate) fn to_u64(value: &Value) -> Option<u64> {
     }
 }
 
+/// A value as a string like [`to_string_lossy`], moving a string rather than copying it.
+pub(crate) fn into_string_lossy(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s),
+        other => to_string_lossy(&other),
+    }
+}
+
 /// Cuts `s` to at most `max` characters.
 pub(crate) fn truncate_chars(s: &mut String, max: usize) {
+    // A string has at most as many characters as bytes.
+    if s.len() <= max {
+        return;
+    }
     if let Some((at, _)) = s.char_indices().nth(max) {
         s.truncate(at);
     }
@@ -68,64 +80,127 @@ pub(crate) fn truncate_chars(s: &mut String, max: usize) {
 
 /// Cuts free text to at most `max` characters, ending with `…` when something was cut.
 pub(crate) fn truncate_text(s: &mut String, max: usize) {
-    if max > 0 && s.char_indices().nth(max).is_some() {
+    if max > 0 && s.len() > max && s.char_indices().nth(max).is_some() {
         truncate_chars(s, max - 1);
         s.push('…');
     }
 }
 
-/// Replaces a field with its string form (see [`to_string_lossy`]), trimmed of surrounding
-/// whitespace, with CR/LF folded to spaces and cut to `max` characters. Removes the field
-/// when it is null or empty.
-pub(crate) fn string_field(map: &mut Map<String, Value>, key: &str, max: usize) -> Option<String> {
-    let value = map.get(key)?;
-    let Some(s) = to_string_lossy(value) else {
-        map.remove(key);
-        return None;
-    };
-    let mut s = s.replace(['\r', '\n'], " ").trim().to_string();
-    truncate_chars(&mut s, max);
+/// A one-line string: CR/LF folded to spaces, trimmed of surrounding whitespace, cut to `max`
+/// characters (and trimmed again).
+pub(crate) fn clean_line(s: &mut String, max: usize) {
+    if s.bytes().any(|b| b == b'\r' || b == b'\n') {
+        *s = s.replace(['\r', '\n'], " ");
+    }
+    trim_in_place(s);
+    truncate_chars(s, max);
     s.truncate(s.trim_end().len());
-    if s.is_empty() {
+}
+
+/// `s.trim()`, without a copy.
+pub(crate) fn trim_in_place(s: &mut String) {
+    s.truncate(s.trim_end().len());
+    let leading = s.len() - s.trim_start().len();
+    if leading > 0 {
+        s.drain(..leading);
+    }
+}
+
+/// Turns a value into its string form (see [`to_string_lossy`]) cleaned by [`clean_line`].
+/// Returns `false`, for the caller to remove it, when it is null or ends up empty.
+pub(crate) fn clean_string(value: &mut Value, max: usize) -> bool {
+    if let Value::String(s) = value {
+        clean_line(s, max);
+        return !s.is_empty();
+    }
+    let Some(mut s) = to_string_lossy(value) else {
+        return false;
+    };
+    clean_line(&mut s, max);
+    let keep = !s.is_empty();
+    *value = Value::String(s);
+    keep
+}
+
+/// Like [`clean_string`] for free text: internal newlines kept, `…` marks a cut. Returns
+/// `false` when the value is null.
+pub(crate) fn clean_text(value: &mut Value, max: usize) -> bool {
+    if let Value::String(s) = value {
+        truncate_text(s, max);
+        return true;
+    }
+    let Some(mut s) = to_string_lossy(value) else {
+        return false;
+    };
+    truncate_text(&mut s, max);
+    *value = Value::String(s);
+    true
+}
+
+/// Turns a value into a lenient boolean; `false` when it is none.
+pub(crate) fn clean_bool(value: &mut Value) -> bool {
+    let Some(b) = to_bool(value) else {
+        return false;
+    };
+    *value = Value::Bool(b);
+    true
+}
+
+/// Turns a value into a lenient non-negative integer; `false` when it is none.
+pub(crate) fn clean_u64(value: &mut Value) -> bool {
+    let Some(n) = to_u64(value) else {
+        return false;
+    };
+    *value = Value::from(n);
+    true
+}
+
+/// Replaces a value with `normalize` of it; `false` when that gives nothing.
+pub(crate) fn replace_with(
+    value: &mut Value,
+    normalize: impl FnOnce(Value) -> Option<Value>,
+) -> bool {
+    match normalize(std::mem::take(value)) {
+        Some(normalized) => {
+            *value = normalized;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Applies `clean` (one of the functions above) to a field, removing the field when `clean`
+/// says so. Returns whether the field is there afterwards.
+pub(crate) fn clean_field(
+    map: &mut Map<String, Value>,
+    key: &str,
+    clean: impl FnOnce(&mut Value) -> bool,
+) -> bool {
+    let Some(value) = map.get_mut(key) else {
+        return false;
+    };
+    let keep = clean(value);
+    if !keep {
         map.remove(key);
+    }
+    keep
+}
+
+/// Replaces a field with `normalize` of it, removing it when that gives nothing.
+pub(crate) fn normalize_field(
+    map: &mut Map<String, Value>,
+    key: &str,
+    normalize: impl FnOnce(Value) -> Option<Value>,
+) {
+    clean_field(map, key, |value| replace_with(value, normalize));
+}
+
+/// Cleans a field with [`clean_string`] and returns its new value.
+pub(crate) fn string_field(map: &mut Map<String, Value>, key: &str, max: usize) -> Option<String> {
+    if !clean_field(map, key, |v| clean_string(v, max)) {
         return None;
     }
-    map.insert(key.to_string(), Value::String(s.clone()));
-    Some(s)
-}
-
-/// Like [`string_field`] for free text: internal newlines kept, `…` marks a cut.
-pub(crate) fn text_field(map: &mut Map<String, Value>, key: &str, max: usize) {
-    let Some(value) = map.get(key) else { return };
-    match to_string_lossy(value) {
-        Some(mut s) => {
-            truncate_text(&mut s, max);
-            map.insert(key.to_string(), Value::String(s));
-        }
-        None => {
-            map.remove(key);
-        }
-    }
-}
-
-/// Replaces a field with a lenient boolean, or removes it.
-pub(crate) fn bool_field(map: &mut Map<String, Value>, key: &str) {
-    if let Some(b) = map.get(key).map(to_bool) {
-        match b {
-            Some(b) => map.insert(key.to_string(), Value::Bool(b)),
-            None => map.remove(key),
-        };
-    }
-}
-
-/// Replaces a field with a lenient non-negative integer, or removes it.
-pub(crate) fn u64_field(map: &mut Map<String, Value>, key: &str) {
-    if let Some(n) = map.get(key).map(to_u64) {
-        match n {
-            Some(n) => map.insert(key.to_string(), Value::from(n)),
-            None => map.remove(key),
-        };
-    }
+    map.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 /// Cuts every string inside a databag to `max` characters.
@@ -138,21 +213,35 @@ pub(crate) fn cap_strings(value: &mut Value, max: usize) {
     }
 }
 
-/// Serialized size of a value in bytes.
+/// Serialized size of a value in bytes, counted without keeping the bytes.
 pub(crate) fn json_size(value: &Value) -> usize {
-    serde_json::to_vec(value).map_or(0, |v| v.len())
+    let mut counter = ByteCounter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => 0,
+    }
+}
+
+/// A writer that only counts what it is given.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Bounds a databag (`extra`, `contexts`, `modules`): a value larger than `max_value` bytes
 /// once serialized is cut (strings) or replaced by its JSON text cut to size (objects and
-/// arrays); entries past `max_total` bytes in all are dropped.
+/// arrays); entries past `max_total` bytes in all, in key order, are dropped.
 pub(crate) fn limit_databag(map: &mut Map<String, Value>, max_value: usize, max_total: usize) {
     let mut total = 0usize;
-    let keys: Vec<String> = map.keys().cloned().collect();
-    for key in keys {
-        let Some(value) = map.get_mut(&key) else {
-            continue;
-        };
+    map.retain(|key, value| {
         let mut size = json_size(value);
         if size > max_value {
             let mut text = match &mut *value {
@@ -168,10 +257,8 @@ pub(crate) fn limit_databag(map: &mut Map<String, Value>, max_value: usize, max_
             size = json_size(value);
         }
         total = total.saturating_add(size + key.len());
-        if total > max_total {
-            map.remove(&key);
-        }
-    }
+        total <= max_total
+    });
 }
 
 #[cfg(test)]

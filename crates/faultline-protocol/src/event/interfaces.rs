@@ -5,8 +5,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{Map, Value};
 
 use super::fields::{
-    cap_strings, json_size, limit_databag, string_field, to_string_lossy, truncate_chars,
-    truncate_text,
+    cap_strings, clean_field, clean_line, clean_string, into_string_lossy, json_size,
+    limit_databag, string_field, to_string_lossy, trim_in_place, truncate_chars, truncate_text,
 };
 use super::limits;
 
@@ -44,13 +44,12 @@ fn logentry_parts(value: Value) -> Option<LogParts> {
     let non_empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
     match value {
         Value::String(s) => non_empty(Some(s)).map(|s| (None, Some(s), None)),
-        Value::Object(map) => {
-            let message = non_empty(map.get("message").and_then(to_string_lossy));
-            let formatted = non_empty(map.get("formatted").and_then(to_string_lossy));
+        Value::Object(mut map) => {
+            let message = non_empty(map.remove("message").and_then(into_string_lossy));
+            let formatted = non_empty(map.remove("formatted").and_then(into_string_lossy));
             let params = map
-                .get("params")
-                .filter(|p| p.is_array() || p.is_object())
-                .cloned();
+                .remove("params")
+                .filter(|p| p.is_array() || p.is_object());
             (message.is_some() || formatted.is_some()).then_some((message, formatted, params))
         }
         // `false`, null, numbers: no message.
@@ -128,10 +127,10 @@ pub(crate) fn collect_tags(value: Option<Value>) -> Vec<(String, String)> {
     };
     let mut tags: Vec<(String, String)> = Vec::with_capacity(entries.len());
     for (key, value) in entries {
-        let (Some(key), Some(value)) = (to_string_lossy(&key), to_string_lossy(&value)) else {
+        let (Some(key), Some(value)) = (into_string_lossy(key), into_string_lossy(value)) else {
             continue;
         };
-        let Some((key, value)) = clean_tag(&key, &value) else {
+        let Some((key, value)) = clean_tag(key, value) else {
             continue;
         };
         if !tags.iter().any(|(k, _)| *k == key) {
@@ -142,13 +141,14 @@ pub(crate) fn collect_tags(value: Option<Value>) -> Vec<(String, String)> {
 }
 
 /// Trims and cuts a tag; `None` when the key or the value ends up empty.
-pub(crate) fn clean_tag(key: &str, value: &str) -> Option<(String, String)> {
-    let mut key = key.trim().replace(' ', "-");
+pub(crate) fn clean_tag(mut key: String, mut value: String) -> Option<(String, String)> {
+    trim_in_place(&mut key);
+    if key.contains(' ') {
+        key = key.replace(' ', "-");
+    }
     truncate_chars(&mut key, limits::TAG);
     key.truncate(key.trim_end().len());
-    let mut value = value.replace(['\r', '\n'], " ").trim().to_string();
-    truncate_chars(&mut value, limits::TAG);
-    value.truncate(value.trim_end().len());
+    clean_line(&mut value, limits::TAG);
     (!key.is_empty() && !value.is_empty()).then_some((key, value))
 }
 
@@ -190,10 +190,10 @@ pub(crate) fn normalize_user(value: Value, client_ip: Option<&str>) -> Option<Va
         user.remove("id");
     }
     for key in ["id", "email", "username", "name", "segment"] {
-        string_field(&mut user, key, limits::REQUEST_STRING);
+        clean_field(&mut user, key, |v| clean_string(v, limits::REQUEST_STRING));
     }
     resolve_auto_ip(&mut user, "ip_address", client_ip);
-    string_field(&mut user, "ip_address", 64);
+    clean_field(&mut user, "ip_address", |v| clean_string(v, 64));
     match user.get_mut("data") {
         Some(data) if data.is_object() => cap_strings(data, limits::EXTRA_VALUE),
         Some(_) => {
@@ -236,8 +236,7 @@ pub(crate) fn normalize_request(value: Value, client_ip: Option<&str>) -> Option
     let Value::Object(mut req) = value else {
         return None;
     };
-    string_field(&mut req, "url", limits::REQUEST_STRING);
-    if let Some(url) = req.get("url").and_then(Value::as_str).map(str::to_owned) {
+    if let Some(url) = string_field(&mut req, "url", limits::REQUEST_STRING) {
         let (rest, fragment) = url
             .split_once('#')
             .map_or((url.as_str(), None), |(u, f)| (u, Some(f)));
@@ -253,6 +252,9 @@ pub(crate) fn normalize_request(value: Value, client_ip: Option<&str>) -> Option
                 req.entry("fragment")
                     .or_insert_with(|| Value::String(fragment.into()));
             }
+            // `url` was trimmed as a whole; what comes before `?` or `#` is trimmed too, as
+            // normalizing the result again would.
+            let base = base.trim_end();
             if base.is_empty() {
                 req.remove("url");
             } else {
@@ -263,7 +265,9 @@ pub(crate) fn normalize_request(value: Value, client_ip: Option<&str>) -> Option
     if let Some(method) = string_field(&mut req, "method", 32) {
         req.insert("method".into(), Value::String(method.to_ascii_uppercase()));
     }
-    string_field(&mut req, "fragment", limits::REQUEST_STRING);
+    clean_field(&mut req, "fragment", |v| {
+        clean_string(v, limits::REQUEST_STRING)
+    });
     for key in ["headers", "cookies"] {
         let pairs = match req.remove(key) {
             Some(Value::String(cookies)) if key == "cookies" => parse_cookie_string(&cookies),
@@ -343,14 +347,14 @@ fn to_pairs(value: Value) -> Vec<(String, String)> {
     entries
         .into_iter()
         .filter_map(|(k, v)| {
-            let key = to_string_lossy(&k)?;
+            let key = into_string_lossy(k)?;
             let mut value = match v {
                 Value::Array(values) => values
                     .iter()
                     .filter_map(to_string_lossy)
                     .collect::<Vec<_>>()
                     .join(", "),
-                other => to_string_lossy(&other)?,
+                other => into_string_lossy(other)?,
             };
             truncate_text(&mut value, limits::REQUEST_STRING);
             Some((key, value))
@@ -409,10 +413,7 @@ pub(crate) fn normalize_modules(value: Value) -> Option<Value> {
     let Value::Object(mut modules) = value else {
         return None;
     };
-    let keys: Vec<String> = modules.keys().cloned().collect();
-    for key in keys {
-        string_field(&mut modules, &key, limits::FRAME_STRING);
-    }
+    modules.retain(|_, version| clean_string(version, limits::FRAME_STRING));
     limit_databag(&mut modules, limits::FRAME_STRING, limits::MODULES);
     (!modules.is_empty()).then_some(Value::Object(modules))
 }
@@ -422,8 +423,9 @@ pub(crate) fn normalize_sdk(value: Value) -> Option<Value> {
     let Value::Object(mut sdk) = value else {
         return None;
     };
-    string_field(&mut sdk, "name", limits::FRAME_STRING);
-    string_field(&mut sdk, "version", limits::FRAME_STRING);
+    for key in ["name", "version"] {
+        clean_field(&mut sdk, key, |v| clean_string(v, limits::FRAME_STRING));
+    }
     Some(Value::Object(sdk))
 }
 
@@ -624,6 +626,20 @@ mod tests {
         let req = normalize_request(json!({"query_string": {"k": "v"}}), None).unwrap();
         assert_eq!(req, json!({"query_string": "k=v"}));
         assert_eq!(normalize_request(json!({"headers": null}), None), None);
+    }
+
+    #[test]
+    fn url_cut_before_its_query_is_trimmed_like_a_url() {
+        // Found by the `event` fuzz target: `a/ ` became `a/` only when normalized again.
+        for (url, base) in [("a/ ?password=x", "a/"), ("/p \t#top", "/p"), (" ?q=1", "")] {
+            let req = normalize_request(json!({ "url": url }), None).unwrap();
+            assert_eq!(
+                req.get("url").and_then(Value::as_str).unwrap_or(""),
+                base,
+                "{url}"
+            );
+            assert_eq!(normalize_request(req.clone(), None), Some(req), "{url}");
+        }
     }
 
     #[test]

@@ -47,14 +47,27 @@ impl Level {
         if let Ok(n) = raw.parse::<f64>() {
             return Self::from_number(n);
         }
-        Some(match raw.to_ascii_lowercase().as_str() {
-            "fatal" | "critical" | "emergency" | "alert" => Level::Fatal,
-            "error" | "err" => Level::Error,
-            "warning" | "warn" => Level::Warning,
-            "info" | "log" | "notice" | "information" => Level::Info,
-            "debug" | "trace" => Level::Debug,
-            _ => return None,
-        })
+        // Matched without regard to ASCII case.
+        const NAMES: [(&str, Level); 14] = [
+            ("fatal", Level::Fatal),
+            ("critical", Level::Fatal),
+            ("emergency", Level::Fatal),
+            ("alert", Level::Fatal),
+            ("error", Level::Error),
+            ("err", Level::Error),
+            ("warning", Level::Warning),
+            ("warn", Level::Warning),
+            ("info", Level::Info),
+            ("log", Level::Info),
+            ("notice", Level::Info),
+            ("information", Level::Info),
+            ("debug", Level::Debug),
+            ("trace", Level::Debug),
+        ];
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(raw))
+            .map(|&(_, level)| level)
     }
 
     /// Reads a level from JSON: a string as in [`Level::parse_lenient`] or a Python numeric level.

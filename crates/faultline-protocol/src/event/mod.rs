@@ -51,6 +51,9 @@ pub const VALID_PLATFORMS: &[&str] = &[
     "ruby",
 ];
 
+/// What every legacy alias starts with.
+const LEGACY_PREFIX: &str = "sentry.interfaces.";
+
 const LEGACY_ALIASES: &[(&str, &str)] = &[
     ("sentry.interfaces.Exception", "exception"),
     ("sentry.interfaces.Message", "logentry"),
@@ -186,7 +189,7 @@ pub fn normalize_event(
             limit: MAX_EVENT_SIZE,
         });
     }
-    let value: Value = serde_json::from_slice(payload).map_err(|e| EventError::InvalidJson {
+    let value = crate::json::from_slice(payload).map_err(|e| EventError::InvalidJson {
         line: e.line(),
         column: e.column(),
         message: e.to_string(),
@@ -210,11 +213,13 @@ pub fn normalize_value(
 }
 
 fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> NormalizedEvent {
-    use self::fields::string_field;
+    use self::fields::{normalize_field, string_field};
 
-    for (alias, name) in LEGACY_ALIASES {
-        if let Some(value) = ev.remove(*alias) {
-            ev.entry(*name).or_insert(value);
+    if ev.keys().any(|key| key.starts_with(LEGACY_PREFIX)) {
+        for (alias, name) in LEGACY_ALIASES {
+            if let Some(value) = ev.remove(*alias) {
+                ev.entry(*name).or_insert(value);
+            }
         }
     }
 
@@ -229,7 +234,7 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
         })
         .or_else(|| normalize_event_id(&opts.fallback_event_id))
         .unwrap_or_else(|| opts.fallback_event_id.clone());
-    ev.insert("event_id".into(), Value::String(event_id.clone()));
+    set_field(&mut ev, "event_id", Value::String(event_id.clone()));
 
     let is_transaction = ev.get("type").and_then(Value::as_str) == Some("transaction");
     let (timestamp, drift) = normalize_timestamps(&mut ev, opts);
@@ -243,7 +248,7 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
         .get("level")
         .and_then(Level::from_json)
         .unwrap_or(default_level);
-    ev.insert("level".into(), Value::String(level.as_str().into()));
+    set_field(&mut ev, "level", Value::String(level.as_str().into()));
 
     let platform = ev
         .get("platform")
@@ -251,42 +256,28 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
         .map(|p| p.trim().to_ascii_lowercase())
         .filter(|p| VALID_PLATFORMS.contains(&p.as_str()))
         .unwrap_or_else(|| "other".into());
-    ev.insert("platform".into(), Value::String(platform.clone()));
+    set_field(&mut ev, "platform", Value::String(platform.clone()));
 
     let logentry = interfaces::normalize_logentry(ev.remove("logentry"), ev.remove("message"));
     set(&mut ev, "logentry", logentry);
-    let exception = ev.remove("exception").and_then(stack::normalize_exceptions);
-    set(&mut ev, "exception", exception);
-    let threads = ev.remove("threads").and_then(stack::normalize_threads);
-    set(&mut ev, "threads", threads);
-    stack::normalize_stack_field(&mut ev, "stacktrace");
-    let breadcrumbs = ev
-        .remove("breadcrumbs")
-        .and_then(|b| stack::normalize_breadcrumbs(b, drift));
-    set(&mut ev, "breadcrumbs", breadcrumbs);
-    let fingerprint = ev
-        .remove("fingerprint")
-        .and_then(interfaces::normalize_fingerprint);
-    set(&mut ev, "fingerprint", fingerprint);
+    normalize_field(&mut ev, "exception", stack::normalize_exceptions);
+    normalize_field(&mut ev, "threads", stack::normalize_threads);
+    normalize_field(&mut ev, "stacktrace", stack::normalize_stacktrace);
+    normalize_field(&mut ev, "breadcrumbs", |b| {
+        stack::normalize_breadcrumbs(b, drift)
+    });
+    normalize_field(&mut ev, "fingerprint", interfaces::normalize_fingerprint);
     let client_ip = opts.client_ip.as_deref();
-    let user = ev
-        .remove("user")
-        .and_then(|u| interfaces::normalize_user(u, client_ip));
-    set(&mut ev, "user", user);
-    let request = ev
-        .remove("request")
-        .and_then(|r| interfaces::normalize_request(r, client_ip));
-    set(&mut ev, "request", request);
-    let contexts = ev
-        .remove("contexts")
-        .and_then(interfaces::normalize_contexts);
-    set(&mut ev, "contexts", contexts);
-    let extra = ev.remove("extra").and_then(interfaces::normalize_extra);
-    set(&mut ev, "extra", extra);
-    let modules = ev.remove("modules").and_then(interfaces::normalize_modules);
-    set(&mut ev, "modules", modules);
-    let sdk = ev.remove("sdk").and_then(interfaces::normalize_sdk);
-    set(&mut ev, "sdk", sdk);
+    normalize_field(&mut ev, "user", |u| {
+        interfaces::normalize_user(u, client_ip)
+    });
+    normalize_field(&mut ev, "request", |r| {
+        interfaces::normalize_request(r, client_ip)
+    });
+    normalize_field(&mut ev, "contexts", interfaces::normalize_contexts);
+    normalize_field(&mut ev, "extra", interfaces::normalize_extra);
+    normalize_field(&mut ev, "modules", interfaces::normalize_modules);
+    normalize_field(&mut ev, "sdk", interfaces::normalize_sdk);
 
     let release = string_field(&mut ev, "release", limits::RELEASE);
     string_field(&mut ev, "dist", limits::DIST);
@@ -298,20 +289,19 @@ fn normalize_map(mut ev: Map<String, Value>, opts: &NormalizeOptions) -> Normali
 
     if !is_transaction {
         let has_exception = ev.contains_key("exception");
-        ev.insert(
-            "type".into(),
-            Value::String(if has_exception { "error" } else { "default" }.into()),
-        );
+        let kind = if has_exception { "error" } else { "default" };
+        set_field(&mut ev, "type", Value::String(kind.into()));
     }
 
     let user_key = derive::user_key(&ev);
-    let own_tags = interfaces::collect_tags(ev.remove("tags"));
+    // Taken, not removed: the key is reused for the normalized tags below.
+    let own_tags = interfaces::collect_tags(ev.get_mut("tags").map(std::mem::take));
     let tags = derive::merge_tags(own_tags, &ev, level, user_key.as_deref());
     let tag_pairs = tags
         .iter()
         .map(|(k, v)| Value::Array(vec![Value::String(k.clone()), Value::String(v.clone())]))
         .collect();
-    ev.insert("tags".into(), Value::Array(tag_pairs));
+    set_field(&mut ev, "tags", Value::Array(tag_pairs));
 
     let sdk_str = |key: &str| {
         ev.get("sdk")
@@ -374,14 +364,16 @@ fn normalize_timestamps(ev: &mut Map<String, Value>, opts: &NormalizeOptions) ->
         errors.push(time_error(kind, timestamp, received));
         timestamp = received;
     }
-    ev.insert("timestamp".into(), Value::from(timestamp));
+    set_field(ev, "timestamp", Value::from(timestamp));
     if let Some(start) = ev.get("start_timestamp").map(parse_timestamp) {
         match start.map(|t| t + drift).filter(|t| t.is_finite()) {
-            Some(start) => ev.insert("start_timestamp".into(), Value::from(start)),
-            None => ev.remove("start_timestamp"),
-        };
+            Some(start) => set_field(ev, "start_timestamp", Value::from(start)),
+            None => {
+                ev.remove("start_timestamp");
+            }
+        }
     }
-    ev.insert("received".into(), Value::from(received));
+    set_field(ev, "received", Value::from(received));
     if !errors.is_empty() {
         ev.insert("errors".into(), Value::Array(errors));
     }
@@ -400,7 +392,17 @@ fn time_error(kind: &str, sdk_time: f64, server_time: f64) -> Value {
 
 fn set(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     if let Some(value) = value {
-        map.insert(key.into(), value);
+        set_field(map, key, value);
+    }
+}
+
+/// Sets a field, keeping the key already there rather than allocating a new one.
+fn set_field(map: &mut Map<String, Value>, key: &str, value: Value) {
+    match map.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.to_owned(), value);
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::fields::{
-    bool_field, cap_strings, string_field, text_field, to_string_lossy, u64_field,
+    cap_strings, clean_bool, clean_string, clean_text, clean_u64, replace_with, to_string_lossy,
+    truncate_text,
 };
 use super::level::Level;
 use super::limits;
@@ -49,15 +50,13 @@ fn normalize_exception(value: Value) -> Option<Value> {
     let Value::Object(mut exc) = value else {
         return None;
     };
-    string_field(&mut exc, "type", limits::EXCEPTION_TYPE);
-    text_field(&mut exc, "value", limits::MESSAGE);
-    string_field(&mut exc, "module", limits::EXCEPTION_TYPE);
-    match exc.remove("mechanism").and_then(normalize_mechanism) {
-        Some(mechanism) => exc.insert("mechanism".into(), mechanism),
-        None => None,
-    };
-    normalize_stack_field(&mut exc, "stacktrace");
-    normalize_stack_field(&mut exc, "raw_stacktrace");
+    exc.retain(|key, value| match key.as_str() {
+        "type" | "module" => clean_string(value, limits::EXCEPTION_TYPE),
+        "value" => clean_text(value, limits::MESSAGE),
+        "mechanism" => replace_with(value, normalize_mechanism),
+        "stacktrace" | "raw_stacktrace" => replace_with(value, normalize_stacktrace),
+        _ => true,
+    });
     let keep = ["type", "value", "stacktrace"]
         .iter()
         .any(|k| exc.contains_key(*k));
@@ -74,14 +73,14 @@ fn normalize_mechanism(value: Value) -> Option<Value> {
         }
         _ => return None,
     };
-    if string_field(&mut mechanism, "type", limits::EXCEPTION_TYPE).is_none() {
+    mechanism.retain(|key, value| match key.as_str() {
+        "type" => clean_string(value, limits::EXCEPTION_TYPE),
+        "handled" | "synthetic" | "is_exception_group" => clean_bool(value),
+        "exception_id" | "parent_id" => clean_u64(value),
+        _ => true,
+    });
+    if !mechanism.contains_key("type") {
         mechanism.insert("type".into(), Value::String("generic".into()));
-    }
-    for key in ["handled", "synthetic", "is_exception_group"] {
-        bool_field(&mut mechanism, key);
-    }
-    for key in ["exception_id", "parent_id"] {
-        u64_field(&mut mechanism, key);
     }
     Some(Value::Object(mechanism))
 }
@@ -94,33 +93,22 @@ pub(crate) fn normalize_threads(value: Value) -> Option<Value> {
             let Value::Object(mut thread) = thread else {
                 return None;
             };
-            for key in ["crashed", "current", "main"] {
-                bool_field(&mut thread, key);
-            }
-            string_field(&mut thread, "name", limits::EXCEPTION_TYPE);
-            if matches!(thread.get("id"), Some(v) if !v.is_string() && !v.is_u64() && !v.is_i64()) {
-                thread.remove("id");
-            }
-            normalize_stack_field(&mut thread, "stacktrace");
-            normalize_stack_field(&mut thread, "raw_stacktrace");
+            thread.retain(|key, value| match key.as_str() {
+                "crashed" | "current" | "main" => clean_bool(value),
+                "name" => clean_string(value, limits::EXCEPTION_TYPE),
+                "id" => value.is_string() || value.is_u64() || value.is_i64(),
+                "stacktrace" | "raw_stacktrace" => replace_with(value, normalize_stacktrace),
+                _ => true,
+            });
             Some(Value::Object(thread))
         })
         .collect();
     wrap_values(threads)
 }
 
-/// Normalizes the stack trace stored under `key`, removing it when nothing usable is left.
-pub(crate) fn normalize_stack_field(map: &mut Map<String, Value>, key: &str) {
-    if let Some(value) = map.remove(key) {
-        if let Some(stacktrace) = normalize_stacktrace(value) {
-            map.insert(key.to_string(), stacktrace);
-        }
-    }
-}
-
 /// `{frames: [...]}` (or a bare list of frames): frames typed, oldest → newest as sent,
 /// trimmed from the middle to [`limits::MAX_FRAMES`] with `frames_omitted: [start, end]`.
-fn normalize_stacktrace(value: Value) -> Option<Value> {
+pub(crate) fn normalize_stacktrace(value: Value) -> Option<Value> {
     let mut stacktrace = match value {
         Value::Object(map) => map,
         Value::Array(frames) => {
@@ -170,52 +158,60 @@ fn normalize_frame(value: Value) -> Option<Value> {
     let Value::Object(mut frame) = value else {
         return None;
     };
-    for key in FRAME_STRINGS {
-        if frame
-            .get(key)
-            .is_some_and(|v| v.is_object() || v.is_array())
-        {
-            frame.remove(key);
+    frame.retain(|key, value| match key.as_str() {
+        "context_line" => clean_text(value, limits::CONTEXT_LINE),
+        "lineno" | "colno" => clean_u64(value),
+        "in_app" => clean_bool(value),
+        "pre_context" | "post_context" => clean_context_lines(value),
+        "vars" => clean_vars(value),
+        key if FRAME_STRINGS.contains(&key) => {
+            !(value.is_object() || value.is_array()) && clean_string(value, limits::FRAME_STRING)
         }
-        string_field(&mut frame, key, limits::FRAME_STRING);
-    }
-    text_field(&mut frame, "context_line", limits::CONTEXT_LINE);
-    u64_field(&mut frame, "lineno");
-    u64_field(&mut frame, "colno");
-    bool_field(&mut frame, "in_app");
-    for key in ["pre_context", "post_context"] {
-        if let Some(Value::Array(lines)) = frame.remove(key) {
-            let lines = lines
-                .iter()
-                .map(|line| {
-                    let mut line = to_string_lossy(line).unwrap_or_default();
-                    super::fields::truncate_text(&mut line, limits::CONTEXT_LINE);
-                    Value::String(line)
-                })
-                .collect();
-            frame.insert(key.into(), Value::Array(lines));
+        _ => true,
+    });
+    (!frame.is_empty()).then_some(Value::Object(frame))
+}
+
+/// `pre_context`/`post_context`: a list of lines, each a string cut to size (null as `""`).
+fn clean_context_lines(value: &mut Value) -> bool {
+    let Value::Array(lines) = value else {
+        return false;
+    };
+    for line in lines {
+        match line {
+            Value::String(line) => truncate_text(line, limits::CONTEXT_LINE),
+            other => {
+                let mut text = to_string_lossy(other).unwrap_or_default();
+                truncate_text(&mut text, limits::CONTEXT_LINE);
+                *other = Value::String(text);
+            }
         }
     }
-    match frame.remove("vars") {
-        Some(Value::Object(mut vars)) => {
+    true
+}
+
+/// `vars`: an object with its strings cut to size.
+fn clean_vars(value: &mut Value) -> bool {
+    match value {
+        Value::Object(vars) => {
             vars.values_mut()
                 .for_each(|v| cap_strings(v, limits::VAR_STRING));
-            frame.insert("vars".into(), Value::Object(vars));
+            true
         }
         // PHP sends positional arguments as a list.
-        Some(Value::Array(list)) => {
-            let mut vars: Map<String, Value> = list
+        Value::Array(list) => {
+            let mut vars: Map<String, Value> = std::mem::take(list)
                 .into_iter()
                 .enumerate()
                 .map(|(i, v)| (i.to_string(), v))
                 .collect();
             vars.values_mut()
                 .for_each(|v| cap_strings(v, limits::VAR_STRING));
-            frame.insert("vars".into(), Value::Object(vars));
+            *value = Value::Object(vars);
+            true
         }
-        _ => {}
+        _ => false,
     }
-    (!frame.is_empty()).then_some(Value::Object(frame))
 }
 
 /// Normalizes `breadcrumbs` in any shape: newest [`limits::MAX_BREADCRUMBS`] kept, timestamps
@@ -235,28 +231,36 @@ fn normalize_breadcrumb(value: Value, drift: f64) -> Option<Value> {
     let Value::Object(mut crumb) = value else {
         return None;
     };
-    if let Some(ts) = crumb.get("timestamp").map(parse_timestamp) {
-        match ts.map(|t| t + drift).filter(|t| t.is_finite()) {
-            Some(ts) => crumb.insert("timestamp".into(), Value::from(ts)),
-            None => crumb.remove("timestamp"),
-        };
-    }
-    let level = crumb
-        .get("level")
-        .and_then(Level::from_json)
-        .unwrap_or(Level::Info);
-    crumb.insert("level".into(), Value::String(level.as_str().into()));
-    if string_field(&mut crumb, "type", limits::FRAME_STRING).is_none() {
-        crumb.insert("type".into(), Value::String("default".into()));
-    }
-    string_field(&mut crumb, "category", limits::FRAME_STRING);
-    text_field(&mut crumb, "message", limits::MESSAGE);
-    if let Some(data) = crumb.get_mut("data") {
-        if data.is_object() {
-            cap_strings(data, limits::EXTRA_VALUE);
-        } else {
-            crumb.remove("data");
+    crumb.retain(|key, value| match key.as_str() {
+        "timestamp" => {
+            let timestamp = parse_timestamp(value).map(|t| t + drift);
+            match timestamp.filter(|t| t.is_finite()) {
+                Some(timestamp) => {
+                    *value = Value::from(timestamp);
+                    true
+                }
+                None => false,
+            }
         }
+        "level" => {
+            let level = Level::from_json(value).unwrap_or(Level::Info);
+            *value = Value::String(level.as_str().into());
+            true
+        }
+        "type" | "category" => clean_string(value, limits::FRAME_STRING),
+        "message" => clean_text(value, limits::MESSAGE),
+        "data" if value.is_object() => {
+            cap_strings(value, limits::EXTRA_VALUE);
+            true
+        }
+        "data" => false,
+        _ => true,
+    });
+    if !crumb.contains_key("level") {
+        crumb.insert("level".into(), Value::String(Level::Info.as_str().into()));
+    }
+    if !crumb.contains_key("type") {
+        crumb.insert("type".into(), Value::String("default".into()));
     }
     Some(Value::Object(crumb))
 }

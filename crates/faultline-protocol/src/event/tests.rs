@@ -630,3 +630,10 @@ fn scrubbing_is_stable_across_shapes() {
     );
     assert_eq!(norm(ev.data.clone()).data, ev.data);
 }
+
+#[test]
+fn legacy_aliases_share_the_prefix_checked_first() {
+    for (alias, _) in LEGACY_ALIASES {
+        assert!(alias.starts_with(LEGACY_PREFIX), "{alias}");
+    }
+}
