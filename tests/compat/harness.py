@@ -3,8 +3,12 @@ real SDK clients run in subprocesses against it, and helpers to read the results
 REST API. conftest.py turns it into a per-test fixture.
 
 Environment:
-  FAULTLINE_BIN   the server binary (default: target/debug/faultline under the repository root)
-  COMPAT_TIMEOUT  seconds any wait for the server may take (default 10)
+  FAULTLINE_BIN           the server binary (default: target/debug/faultline under the repository root)
+  COMPAT_TIMEOUT          seconds any wait for the server may take (default 10)
+  FAULTLINE_TEST_BACKEND  `sqlite` (default) or `postgres`: every server then gets a fresh, uniquely
+                          named PostgreSQL database (created and dropped with psql)
+  FAULTLINE_TEST_POSTGRES the PostgreSQL server for that (default
+                          postgres://postgres@127.0.0.1:5432/postgres)
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -35,6 +40,24 @@ WAIT_TIMEOUT = float(os.environ.get("COMPAT_TIMEOUT", "10"))
 CLIENT_TIMEOUT = 60.0
 PROJECT = "default"
 RESULT_PREFIX = "COMPAT-RESULT "
+PG_SERVER = os.environ.get("FAULTLINE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def backend_is_postgres() -> bool:
+    backend = os.environ.get("FAULTLINE_TEST_BACKEND", "sqlite")
+    if backend not in ("sqlite", "postgres", ""):
+        pytest.fail(f"FAULTLINE_TEST_BACKEND must be sqlite or postgres, not {backend!r}")
+    return backend == "postgres"
+
+
+def psql(sql: str) -> None:
+    """Runs one statement on the test PostgreSQL server's maintenance database."""
+    if shutil.which("psql") is None:
+        pytest.fail("psql is not on PATH (FAULTLINE_TEST_BACKEND=postgres needs it)")
+    out = subprocess.run(["psql", PG_SERVER, "-v", "ON_ERROR_STOP=1", "-qc", sql],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        pytest.fail(f"psql {sql!r} failed (is PostgreSQL running at {PG_SERVER}?): {out.stderr}")
 
 
 def faultline_bin() -> Path:
@@ -83,6 +106,15 @@ class Server:
         self.log_path = data_dir.parent / "server.log"
         self._stdout_lines: list[str] = []
         self._ready = threading.Event()
+        # On PostgreSQL: this server's own database, created in start() and dropped in stop().
+        self.database = ""
+        self.database_url = ""
+
+    def _store_args(self) -> list[str]:
+        args = ["--data-dir", str(self.data_dir)]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        return args
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -90,10 +122,14 @@ class Server:
         binary = faultline_bin()
         if not binary.is_file():
             pytest.fail(f"faultline binary not found at {binary} (build it or set FAULTLINE_BIN)")
+        if backend_is_postgres():
+            self.database = f"faultline_compat_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+            psql(f"CREATE DATABASE {self.database}")
+            self.database_url = PG_SERVER.rsplit("/", 1)[0] + "/" + self.database
         self._log = open(self.log_path, "w")
         env = {k: v for k, v in os.environ.items() if not k.startswith("FAULTLINE_")}
         self.proc = subprocess.Popen(
-            [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir)],
+            [str(binary), "serve", "--listen", "127.0.0.1:0", *self._store_args()],
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
@@ -121,7 +157,7 @@ class Server:
 
     def _create_token(self) -> str:
         out = subprocess.run(
-            [str(faultline_bin()), "token", "create", "--name", "compat", "--data-dir", str(self.data_dir)],
+            [str(faultline_bin()), "token", "create", "--name", "compat", *self._store_args()],
             capture_output=True,
             text=True,
             timeout=30,
@@ -139,6 +175,9 @@ class Server:
                 self.proc.wait(timeout=10)
         if getattr(self, "_log", None):
             self._log.close()
+        if self.database:
+            psql(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+            self.database = ""
 
     def output(self) -> str:
         log = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

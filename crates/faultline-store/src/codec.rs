@@ -78,6 +78,14 @@ impl Codec {
         }
     }
 
+    /// Whether the project compresses with a dictionary already.
+    pub fn has_current(&self, project: ProjectId) -> bool {
+        self.current
+            .read()
+            .map(|m| m.contains_key(&project))
+            .unwrap_or(false)
+    }
+
     /// Whether a dictionary with this id is loaded.
     pub fn has_dict(&self, id: i64) -> bool {
         self.by_id

@@ -7,8 +7,10 @@
 //! The write path is [`Store::write_batch`]: the digest service hands it a [`batch::WriteBatch`]
 //! of many events and it commits them in ONE transaction; only then are their requests answered.
 //!
-//! Backends: [`sqlite::SqliteStore`] (embedded, the default). SQL is kept portable and everything
-//! SQLite-specific stays inside `src/sqlite/`.
+//! Backends: [`sqlite::SqliteStore`] (embedded, the default) and, with the `postgres` feature,
+//! `postgres::PgStore` (several stateless Faultline nodes on one database). Both keep the same
+//! tables and columns (`migrations/{sqlite,postgres}/`), behave the same, and pass the same
+//! conformance suite (`tests/conformance/`). [`connect`] picks the backend from a database URL.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -26,8 +28,15 @@ pub mod batch;
 pub mod codec;
 pub mod error;
 pub mod model;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod query;
+// Some rules serve only the PostgreSQL backend (the SQLite writer keeps its own copies).
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+mod rules;
 pub mod sqlite;
+#[cfg(feature = "postgres")]
+pub mod transfer;
 
 use async_trait::async_trait;
 
@@ -47,6 +56,50 @@ pub struct Bootstrap {
     pub key: ProjectKey,
     /// True when this call created them (first start on an empty database).
     pub created: bool,
+}
+
+/// Opens the store a database URL names: `postgres://` or `postgresql://` (with the `postgres`
+/// feature; `pool_size` connections at most). Any other scheme is refused with a clear error.
+/// Without a URL, callers open [`sqlite::SqliteStore`] on their data directory.
+pub async fn connect(url: &str, pool_size: usize) -> Result<std::sync::Arc<dyn Store>> {
+    let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
+    match scheme {
+        #[cfg(feature = "postgres")]
+        "postgres" | "postgresql" => Ok(std::sync::Arc::new(
+            postgres::PgStore::connect(url, pool_size).await?,
+        )),
+        #[cfg(not(feature = "postgres"))]
+        "postgres" | "postgresql" => {
+            let _ = pool_size;
+            Err(StoreError::Invalid(
+                "this build has no PostgreSQL support (cargo feature `postgres`)".into(),
+            ))
+        }
+        _ => {
+            let _ = pool_size;
+            Err(StoreError::Invalid(format!(
+                "unsupported database URL '{}': expected postgres://user@host:port/db \
+                 (leave it unset for the embedded SQLite database in the data directory)",
+                redact(url)
+            )))
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, rest)), Some(_)) => {
+            let (auth, host) = rest.rsplit_once('@').unwrap_or(("", rest));
+            let user = auth.split(':').next().unwrap_or("");
+            if auth.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                url.to_owned()
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// The storage contract. Every backend passes the same conformance tests.
@@ -104,8 +157,14 @@ pub trait Store: Send + Sync + 'static {
     async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome>;
     /// The payload codec (compression with per-project dictionaries).
     fn codec(&self) -> &codec::Codec;
-    /// Trains and installs dictionaries for projects that have collected enough samples.
+    /// Trains and installs dictionaries for projects that have collected enough samples. With
+    /// several nodes on one database, each project's dictionary is trained once (by whichever
+    /// node claims it) and the other nodes adopt it.
     async fn train_dictionaries(&self) -> Result<usize>;
+    /// Claims background job `job` for `holder` when it has not run for `every_secs` seconds;
+    /// true means the caller runs it now. Across nodes on one database exactly one caller wins
+    /// each interval (retention, rollups and alert delivery use this).
+    async fn claim_job(&self, job: &str, holder: &str, every_secs: f64) -> Result<bool>;
 
     // ----- issues -----
 
@@ -161,4 +220,32 @@ pub trait Store: Send + Sync + 'static {
     async fn session_hours(&self, project: ProjectId) -> Result<Vec<model::SessionHour>>;
     /// Hourly client-report aggregates of a project.
     async fn discard_hours(&self, project: ProjectId) -> Result<Vec<model::DiscardHour>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_redacted_and_unknown_schemes_refused() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/faultline"),
+            "postgres://app:***@db:5432/faultline"
+        );
+        assert_eq!(
+            redact("postgres://app@db/faultline"),
+            "postgres://app@db/faultline"
+        );
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for url in ["mysql://root:pw@localhost/x", "faultline-data", ""] {
+            match rt.block_on(connect(url, 4)) {
+                Err(StoreError::Invalid(msg)) => {
+                    assert!(msg.contains("unsupported database URL"), "{msg}");
+                    assert!(!msg.contains("pw@"), "{msg}");
+                }
+                Err(e) => panic!("{url}: {e}"),
+                Ok(_) => panic!("{url}: accepted"),
+            }
+        }
+    }
 }

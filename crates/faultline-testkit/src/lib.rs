@@ -1,11 +1,18 @@
-//! Test support: boots a real Faultline server on 127.0.0.1 with a fresh data directory, and a
-//! small blocking HTTP client for its API.
+//! Test support: boots a real Faultline server on 127.0.0.1 with a fresh database, and a small
+//! blocking HTTP client for its API.
+//!
+//! The backend comes from `FAULTLINE_TEST_BACKEND`: `sqlite` (default: a temporary data
+//! directory) or `postgres` (a fresh, uniquely named database on the server at
+//! `FAULTLINE_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/postgres`, dropped when
+//! the test is done). See [`TestDatabase`].
 //!
 //! ```no_run
 //! let server = faultline_testkit::TestServer::start();
 //! let issues = server.api_get("/api/0/projects/default/default/issues/?query=");
 //! assert!(issues.is_array());
 //! ```
+
+mod database;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,6 +21,8 @@ use std::time::Duration;
 
 use faultline_server::ServerConfig;
 use faultline_store::{sqlite::SqliteStore, Store};
+
+pub use database::{backend_is_postgres, TestDatabase};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -29,7 +38,7 @@ pub struct TestServer {
     pub project_id: i64,
     /// An API token with every scope.
     pub token: String,
-    /// The data directory.
+    /// The data directory (SQLite's database; unused on PostgreSQL).
     pub data_dir: PathBuf,
     /// The store, for direct checks.
     pub store: Arc<dyn Store>,
@@ -38,7 +47,8 @@ pub struct TestServer {
     http: reqwest::blocking::Client,
     stop: Option<oneshot::Sender<()>>,
     done: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>,
-    _dir: Option<tempfile::TempDir>,
+    /// The test's own database, dropped last (after the server and its connections).
+    _db: Option<TestDatabase>,
 }
 
 impl TestServer {
@@ -49,22 +59,26 @@ impl TestServer {
 
     /// Starts a server after letting the test adjust its settings.
     pub fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut s = Self::start_in(dir.path().to_path_buf(), adjust);
-        s._dir = Some(dir);
+        let db = TestDatabase::fresh();
+        let runtime = runtime();
+        let store = runtime.block_on(db.open());
+        let mut s = Self::start_on(runtime, store, db.path().to_path_buf(), adjust);
+        s._db = Some(db);
         s
     }
 
-    /// Starts a server on an existing data directory (kept when the server stops).
+    /// Starts a server on an existing SQLite data directory (kept when the server stops).
     pub fn start_in(data_dir: PathBuf, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
-        let runtime = Arc::new(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime"),
-        );
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data_dir).expect("open store"));
+        Self::start_on(runtime(), store, data_dir, adjust)
+    }
+
+    fn start_on(
+        runtime: Arc<tokio::runtime::Runtime>,
+        store: Arc<dyn Store>,
+        data_dir: PathBuf,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let (boot, token) = runtime.block_on(async {
             let boot = store.bootstrap().await.expect("bootstrap");
             let scopes: Vec<String> = faultline_store::ALL_SCOPES
@@ -109,7 +123,7 @@ impl TestServer {
                 .expect("client"),
             stop: Some(stop),
             done: std::sync::Mutex::new(Some(done)),
-            _dir: None,
+            _db: None,
         }
     }
 
@@ -218,6 +232,16 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+fn runtime() -> Arc<tokio::runtime::Runtime> {
+    Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    )
 }
 
 /// A minimal envelope with one event, for tests that do not care about the payload's shape.

@@ -1,24 +1,14 @@
 //! Organizations, projects, keys, tokens and users.
 
-use rand::Rng;
 use rusqlite::{params, Connection, OptionalExtension, Params};
-use sha2::{Digest, Sha256};
 
 use super::now;
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::Bootstrap;
 
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill(&mut buf[..]);
-    hex::encode(buf)
-}
-
-/// The stored form of a token secret.
-pub(super) fn token_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
+pub(super) use crate::rules::token_hash;
+use crate::rules::{check_slug, check_token, check_user, new_token_secret, random_hex};
 
 pub(super) fn bootstrap(c: &mut Connection) -> Result<Bootstrap> {
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -127,23 +117,6 @@ pub(super) fn projects<P: Params>(c: &Connection, filter: &str, params: P) -> Re
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Valid project names: what works in a URL path segment without escaping.
-pub(super) fn check_slug(kind: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 50
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && !name.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(format!(
-            "{kind} name '{name}' must be 1-50 characters of letters, digits, '-' and '_'"
-        )))
-    }
-}
-
 pub(super) fn create_project(
     c: &mut Connection,
     org: &str,
@@ -248,18 +221,8 @@ pub(super) fn create_token(
     name: &str,
     scopes: &[String],
 ) -> Result<(ApiToken, String)> {
-    if name.trim().is_empty() {
-        return Err(StoreError::Invalid("token name must not be empty".into()));
-    }
-    for s in scopes {
-        if !ALL_SCOPES.contains(&s.as_str()) {
-            return Err(StoreError::Invalid(format!(
-                "unknown scope '{s}' (known: {})",
-                ALL_SCOPES.join(", ")
-            )));
-        }
-    }
-    let secret = format!("flt_{}", random_hex(24));
+    check_token(name, scopes)?;
+    let secret = new_token_secret();
     let t = now();
     c.execute(
         "INSERT INTO api_tokens (name, token_hash, scopes, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -292,16 +255,7 @@ pub(super) fn token_by_hash(c: &Connection, hash: &str) -> Result<Option<ApiToke
 }
 
 pub(super) fn create_user(c: &mut Connection, email: &str, hash: &str, role: &str) -> Result<User> {
-    if !email.contains('@') {
-        return Err(StoreError::Invalid(format!(
-            "'{email}' is not an email address"
-        )));
-    }
-    if role != "admin" && role != "member" {
-        return Err(StoreError::Invalid(format!(
-            "role must be admin or member, not '{role}'"
-        )));
-    }
+    check_user(email, role)?;
     c.execute(
         "INSERT INTO users (email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![email, hash, role, now()],

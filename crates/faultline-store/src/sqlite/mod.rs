@@ -22,11 +22,18 @@ use crate::query::{IssueQuery, StatusChange};
 use crate::{BatchOutcome, Bootstrap, Store, WriteBatch};
 
 /// Migrations, in order; each runs once, in its own transaction.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "job_claims",
+        include_str!("../../migrations/sqlite/0002_job_claims.sql"),
+    ),
+];
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "faultline.db";
@@ -66,12 +73,7 @@ fn open_conn(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-pub(crate) fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
+pub(crate) use crate::rules::now;
 
 fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -356,6 +358,22 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn claim_job(&self, job: &str, holder: &str, every_secs: f64) -> Result<bool> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        self.write(move |c, _| {
+            let t = now();
+            // One statement: the row is claimed only when the interval has passed.
+            let n = c.execute(
+                "INSERT INTO job_claims (name, holder, last_run) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, last_run = excluded.last_run
+                 WHERE job_claims.last_run <= ?3 - ?4",
+                rusqlite::params![job, holder, t, every_secs],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     async fn list_issues(&self, query: &IssueQuery) -> Result<Vec<Issue>> {
         let q = query.clone();
         self.read(move |c| read::list_issues(c, &q)).await
@@ -414,7 +432,7 @@ impl Store for SqliteStore {
         .await
     }
     async fn event_by_id(&self, project: ProjectId, event_id: &str) -> Result<Option<StoredEvent>> {
-        let Ok(id) = hex::decode(event_id.replace('-', "").to_ascii_lowercase()) else {
+        let Some(id) = crate::rules::event_id_bytes(event_id) else {
             return Ok(None);
         };
         let this = self.clone();
@@ -437,7 +455,7 @@ impl Store for SqliteStore {
         project: ProjectId,
         event_id: &str,
     ) -> Result<Vec<Attachment>> {
-        let Ok(id) = hex::decode(event_id.replace('-', "").to_ascii_lowercase()) else {
+        let Some(id) = crate::rules::event_id_bytes(event_id) else {
             return Ok(Vec::new());
         };
         self.read(move |c| read::attachments(c, project, &id)).await

@@ -120,7 +120,7 @@ async fn open_project(
     std::sync::Arc<dyn faultline_store::Store>,
     faultline_store::Project,
 )> {
-    let store = open_store(data)?;
+    let store = open_store(data).await?;
     store.bootstrap().await?;
     let p = store
         .project_by_slug(org, name)
@@ -139,7 +139,7 @@ pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
             public_url: url,
             data,
         } => {
-            let store = open_store(&data)?;
+            let store = open_store(&data).await?;
             store.bootstrap().await?;
             let (project, key) = store
                 .create_project(&org, &team, &name, platform.as_deref())
@@ -181,7 +181,7 @@ pub async fn project(cmd: ProjectCommand) -> anyhow::Result<()> {
             );
         }
         ProjectCommand::List { data } => {
-            let store = open_store(&data)?;
+            let store = open_store(&data).await?;
             store.bootstrap().await?;
             println!("{:<6} {:<12} {:<24} PLATFORM", "ID", "ORG", "PROJECT");
             for p in store.list_projects().await? {
@@ -270,7 +270,7 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             .filter(|s| !s.is_empty())
             .collect()
     };
-    let store = open_store(&data)?;
+    let store = open_store(&data).await?;
     store.bootstrap().await?;
     let (token, secret) = store.create_token(&name, &scopes).await?;
     println!(

@@ -1,7 +1,10 @@
-//! The command line. Every subcommand takes `--data-dir` (env `FAULTLINE_DATA_DIR`) and works
-//! whether or not a server is running on that data directory.
+//! The command line. Every subcommand takes `--data-dir` (env `FAULTLINE_DATA_DIR`) or
+//! `--database-url` (env `FAULTLINE_DATABASE_URL`, PostgreSQL) and works whether or not a server
+//! is running on that database.
 
 mod admin;
+#[cfg(feature = "postgres")]
+mod migrate;
 mod serve;
 
 use std::path::PathBuf;
@@ -30,6 +33,28 @@ pub struct DataArgs {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// PostgreSQL database to use instead of the embedded SQLite one:
+    /// postgres://user[:password]@host:port/db (several servers may share it).
+    #[arg(long, env = "FAULTLINE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Most connections this process opens to PostgreSQL.
+    #[arg(
+        long,
+        env = "FAULTLINE_DATABASE_POOL",
+        default_value_t = 16,
+        global = true
+    )]
+    pub database_pool: usize,
+}
+
+impl DataArgs {
+    /// Where the data lives, for messages (a database URL without its password).
+    pub fn describe(&self) -> String {
+        match &self.database_url {
+            Some(url) => faultline_store::redact(url),
+            None => self.data_dir.display().to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,10 +70,18 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Copy a whole SQLite installation into an empty PostgreSQL database.
+    #[cfg(feature = "postgres")]
+    Migrate(migrate::MigrateArgs),
 }
 
-/// Opens the store of the data directory.
-pub fn open_store(data: &DataArgs) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store: PostgreSQL when a database URL is given, else SQLite in the data directory.
+pub async fn open_store(data: &DataArgs) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = &data.database_url {
+        return faultline_store::connect(url, data.database_pool)
+            .await
+            .with_context(|| format!("cannot open the database {}", data.describe()));
+    }
     let store = SqliteStore::open(&data.data_dir)
         .with_context(|| format!("cannot open the database in {}", data.data_dir.display()))?;
     Ok(Arc::new(store))
@@ -65,6 +98,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Project(c) => admin::project(c).await,
             Command::Key(c) => admin::key(c).await,
             Command::Token(c) => admin::token(c).await,
+            #[cfg(feature = "postgres")]
+            Command::Migrate(args) => migrate::run(args).await,
         }
     })
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use clap::Args;
 use faultline_server::ServerConfig;
-use faultline_store::Store;
+use faultline_store::{Store, StoreError};
 use rand::Rng;
 
 use super::{open_store, DataArgs};
@@ -52,7 +52,12 @@ async fn ensure_admin(store: &dyn Store) -> anyhow::Result<()> {
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?
         .to_string();
-    store.create_user(&email, &hash, "admin").await?;
+    match store.create_user(&email, &hash, "admin").await {
+        Ok(_) => {}
+        // Another node sharing the database created it first.
+        Err(StoreError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
     if generated {
         println!("Admin user: {email}  password: {password}  (shown once; set FAULTLINE_ADMIN_PASSWORD to choose it)");
     } else {
@@ -81,7 +86,7 @@ async fn shutdown_signal() {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.data)?;
+    let store = open_store(&args.data).await?;
     let boot = store.bootstrap().await?;
     ensure_admin(store.as_ref()).await?;
     let listener = faultline_server::bind(args.listen)
@@ -99,7 +104,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config.public_url
     );
     println!("UI: {}/", config.public_url);
-    println!("Data: {}", args.data.data_dir.display());
+    println!("Data: {}", args.data.describe());
     println!("DSN: {}", boot.key.dsn(&config.public_url));
     faultline_server::serve(listener, store, config, shutdown_signal()).await?;
     Ok(())

@@ -1,19 +1,19 @@
 //! The command line, run as the real binary.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use faultline_testkit::envelope_with_event;
+use faultline_testkit::{envelope_with_event, TestDatabase};
 
 use crate::python_event;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_faultline");
 
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+/// Runs the binary on the test's database (SQLite or PostgreSQL, see `TestDatabase`).
+pub fn run(db: &TestDatabase, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN)
         .args(args)
-        .env("FAULTLINE_DATA_DIR", dir)
+        .envs(db.env())
         .output()
         .unwrap();
     (
@@ -23,7 +23,7 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn last_line(s: &str) -> &str {
+pub fn last_line(s: &str) -> &str {
     s.lines().last().unwrap_or_default().trim()
 }
 
@@ -36,10 +36,10 @@ pub struct ServeProcess {
 }
 
 impl ServeProcess {
-    pub fn start(dir: &Path, extra_env: &[(&str, &str)]) -> Self {
+    pub fn start(db: &TestDatabase, extra_env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .env("FAULTLINE_DATA_DIR", dir)
+            .envs(db.env())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -108,8 +108,8 @@ impl Drop for ServeProcess {
 
 #[test]
 fn version_help_and_bad_usage() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, out, _) = run(dir.path(), &["--version"]);
+    let db = TestDatabase::fresh();
+    let (code, out, _) = run(&db, &["--version"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("faultline "), "{out}");
     for args in [
@@ -119,21 +119,46 @@ fn version_help_and_bad_usage() {
         &["token", "create", "--help"],
         &["key", "list", "--help"],
     ] {
-        let (code, out, _) = run(dir.path(), args);
+        let (code, out, _) = run(&db, args);
         assert_eq!(code, 0, "{args:?}");
         assert!(out.contains("Usage"), "{args:?}: {out}");
     }
-    let (code, _, err) = run(dir.path(), &["frobnicate"]);
+    let (code, _, err) = run(
+        &db,
+        &[
+            "project",
+            "list",
+            "--database-url",
+            "mysql://root@localhost/x",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("unsupported database URL"), "{err}");
+    let (code, _, err) = run(
+        &db,
+        &[
+            "project",
+            "list",
+            "--database-url",
+            "postgres://nobody:pw@127.0.0.1:1/none",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot open the database postgres://nobody:***@127.0.0.1:1/none"),
+        "{err}"
+    );
+    let (code, _, err) = run(&db, &["frobnicate"]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = run(dir.path(), &["project", "create"]);
+    let (code, _, err) = run(&db, &["project", "create"]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = run(dir.path(), &["serve", "--listen", "not-an-address"]);
+    let (code, _, err) = run(&db, &["serve", "--listen", "not-an-address"]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = run(dir.path(), &["project", "create", "bad name!"]);
+    let (code, _, err) = run(&db, &["project", "create", "bad name!"]);
     assert_eq!(code, 1);
     assert!(err.contains("bad name!"), "{err}");
     let (code, _, err) = run(
-        dir.path(),
+        &db,
         &["token", "create", "--name", "t", "--scopes", "nope:read"],
     );
     assert_eq!(code, 1);
@@ -142,30 +167,30 @@ fn version_help_and_bad_usage() {
 
 #[test]
 fn projects_keys_and_tokens_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::fresh();
     let (code, out, err) = run(
-        dir.path(),
+        &db,
         &["project", "create", "checkout", "--platform", "python"],
     );
     assert_eq!(code, 0, "{err}");
     let dsn = last_line(&out).to_owned();
     assert!(dsn.starts_with("http://") && dsn.ends_with("/2"), "{dsn}");
-    let (code, _, err) = run(dir.path(), &["project", "create", "checkout"]);
+    let (code, _, err) = run(&db, &["project", "create", "checkout"]);
     assert_eq!(code, 1, "duplicate name");
     assert!(err.contains("already exists"), "{err}");
-    let (_, out, _) = run(dir.path(), &["project", "list"]);
+    let (_, out, _) = run(&db, &["project", "list"]);
     assert!(
         out.contains("default") && out.contains("checkout") && out.contains("python"),
         "{out}"
     );
-    let (code, out, _) = run(dir.path(), &["key", "list", "--project", "checkout"]);
+    let (code, out, _) = run(&db, &["key", "list", "--project", "checkout"]);
     assert_eq!(code, 0);
     assert!(out.contains(&dsn), "{out}");
-    let (code, _, err) = run(dir.path(), &["key", "list", "--project", "missing"]);
+    let (code, _, err) = run(&db, &["key", "list", "--project", "missing"]);
     assert_eq!(code, 1);
     assert!(err.contains("missing"), "{err}");
     let (code, out, err) = run(
-        dir.path(),
+        &db,
         &[
             "project",
             "update",
@@ -182,12 +207,12 @@ fn projects_keys_and_tokens_from_the_command_line() {
         "Project checkout: scrubbing off, extra keys: ssn,iban"
     );
     let (code, _, _) = run(
-        dir.path(),
+        &db,
         &["project", "update", "checkout", "--scrubbing", "maybe"],
     );
     assert_eq!(code, 2);
     let (code, out, _) = run(
-        dir.path(),
+        &db,
         &[
             "token",
             "create",
@@ -203,8 +228,8 @@ fn projects_keys_and_tokens_from_the_command_line() {
 
 #[test]
 fn cli_works_while_the_server_runs_and_new_keys_ingest_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServeProcess::start(dir.path(), &[("FAULTLINE_ADMIN_PASSWORD", "s3cret-pass")]);
+    let db = TestDatabase::fresh();
+    let server = ServeProcess::start(&db, &[("FAULTLINE_ADMIN_PASSWORD", "s3cret-pass")]);
     assert!(
         server
             .stdout
@@ -218,13 +243,13 @@ fn cli_works_while_the_server_runs_and_new_keys_ingest_at_once() {
         "a chosen password is never printed"
     );
     let (code, out, err) = run(
-        dir.path(),
+        &db,
         &["project", "create", "payments", "--public-url", &server.url],
     );
     assert_eq!(code, 0, "{err}");
     let dsn = last_line(&out);
     let (project, key) = dsn_parts(dsn);
-    let (code, out, _) = run(dir.path(), &["token", "create", "--name", "live"]);
+    let (code, out, _) = run(&db, &["token", "create", "--name", "live"]);
     assert_eq!(code, 0);
     let token = last_line(&out).to_owned();
     let http = reqwest::blocking::Client::new();
@@ -254,8 +279,8 @@ fn cli_works_while_the_server_runs_and_new_keys_ingest_at_once() {
 
 #[test]
 fn first_start_generates_and_prints_an_admin_password_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = ServeProcess::start(dir.path(), &[]);
+    let db = TestDatabase::fresh();
+    let first = ServeProcess::start(&db, &[]);
     assert!(
         first
             .stdout
@@ -265,7 +290,7 @@ fn first_start_generates_and_prints_an_admin_password_once() {
         first.stdout
     );
     drop(first);
-    let second = ServeProcess::start(dir.path(), &[]);
+    let second = ServeProcess::start(&db, &[]);
     assert!(
         !second.stdout.iter().any(|l| l.contains("password")),
         "{:?}",

@@ -4,16 +4,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use faultline_store::{sqlite::SqliteStore, ProjectId, Store};
-use faultline_testkit::envelope_with_event;
+use faultline_store::ProjectId;
+use faultline_testkit::{envelope_with_event, TestDatabase};
 
 use crate::cli::ServeProcess;
 use crate::python_event;
 
 #[test]
 fn kill_dash_nine_under_load_loses_no_acknowledged_event() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = ServeProcess::start(dir.path(), &[]);
+    let db = TestDatabase::fresh();
+    let mut server = ServeProcess::start(&db, &[]);
     let (project, key) = server.key();
     let url = format!("{}/api/{project}/envelope/", server.url);
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -69,7 +69,7 @@ fn kill_dash_nine_under_load_loses_no_acknowledged_event() {
     );
 
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = rt.block_on(db.open());
     let project = ProjectId(project.parse().unwrap());
     let missing: Vec<&String> = rt.block_on(async {
         let mut missing = Vec::new();

@@ -5,6 +5,8 @@ mod bad_input;
 mod cli;
 mod durability;
 mod ingest;
+mod migrate;
+mod nodes;
 mod sdk_rust;
 
 use serde_json::{json, Value};

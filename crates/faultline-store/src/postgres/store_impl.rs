@@ -1,0 +1,245 @@
+//! [`Store`] for [`PgStore`]: each call takes a pooled connection and runs one backend function.
+
+use super::*;
+
+#[async_trait]
+impl Store for PgStore {
+    async fn bootstrap(&self) -> Result<Bootstrap> {
+        admin::bootstrap(&mut self.conn().await?).await
+    }
+    async fn create_project(
+        &self,
+        org: &str,
+        team: &str,
+        name: &str,
+        platform: Option<&str>,
+    ) -> Result<(Project, ProjectKey)> {
+        admin::create_project(&mut self.conn().await?, org, team, name, platform).await
+    }
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        admin::projects(&self.conn().await?, "TRUE", &[]).await
+    }
+    async fn project(&self, id: ProjectId) -> Result<Option<Project>> {
+        let c = self.conn().await?;
+        Ok(admin::projects(&c, "p.id = $1", &[&id.0])
+            .await?
+            .into_iter()
+            .next())
+    }
+    async fn project_by_slug(&self, org: &str, slug: &str) -> Result<Option<Project>> {
+        let c = self.conn().await?;
+        Ok(
+            admin::projects(&c, "o.slug = $1 AND p.slug = $2", &[&org, &slug])
+                .await?
+                .into_iter()
+                .next(),
+        )
+    }
+    async fn set_project_scrubbing(
+        &self,
+        id: ProjectId,
+        enabled: bool,
+        extra_keys: &[String],
+    ) -> Result<()> {
+        let n = self
+            .conn()
+            .await?
+            .execute(
+                "UPDATE projects SET scrub_enabled = $1, scrub_extra_keys = $2 WHERE id = $3",
+                &[&enabled, &extra_keys.join(","), &id.0],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("project {id}")));
+        }
+        Ok(())
+    }
+    async fn create_key(&self, project: ProjectId, label: &str) -> Result<ProjectKey> {
+        admin::create_key(&mut self.conn().await?, project, label).await
+    }
+    async fn list_keys(&self, project: ProjectId) -> Result<Vec<ProjectKey>> {
+        admin::keys(&self.conn().await?, "project_id = $1", &[&project.0]).await
+    }
+    async fn key_by_public(&self, public_key: &str) -> Result<Option<ProjectKey>> {
+        let c = self.conn().await?;
+        Ok(admin::keys(&c, "public_key = $1", &[&public_key])
+            .await?
+            .into_iter()
+            .next())
+    }
+    async fn set_key_rate_limit(&self, key: KeyId, limit: Option<(u32, u32)>) -> Result<()> {
+        let (count, window) = limit.map(|(c, w)| (i64::from(c), i64::from(w))).unzip();
+        self.conn()
+            .await?
+            .execute(
+                "UPDATE project_keys SET rate_limit_count = $1, rate_limit_window = $2 WHERE id = $3",
+                &[&count, &window, &key.0],
+            )
+            .await?;
+        Ok(())
+    }
+    async fn revoke_key(&self, key: KeyId) -> Result<()> {
+        self.conn()
+            .await?
+            .execute(
+                "UPDATE project_keys SET active = FALSE WHERE id = $1",
+                &[&key.0],
+            )
+            .await?;
+        Ok(())
+    }
+    async fn create_token(&self, name: &str, scopes: &[String]) -> Result<(ApiToken, String)> {
+        admin::create_token(&self.conn().await?, name, scopes).await
+    }
+    async fn token_by_secret(&self, secret: &str) -> Result<Option<ApiToken>> {
+        admin::token_by_secret(&self.conn().await?, secret).await
+    }
+    async fn count_users(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()
+            .await?
+            .query_one("SELECT COUNT(*) FROM users", &[])
+            .await?
+            .try_get(0)?;
+        Ok(n as u64)
+    }
+    async fn create_user(&self, email: &str, password_hash: &str, role: &str) -> Result<User> {
+        admin::create_user(&self.conn().await?, email, password_hash, role).await
+    }
+
+    async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut c = self.conn().await?;
+            match write::write_batch(&mut c, &self.inner.hash_cache, &batch).await {
+                Ok(outcome) => return Ok(outcome),
+                // Rolled back whole: nothing was written, so running it again is safe.
+                Err(f) if f.retry && attempt < 5 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                }
+                Err(f) => return Err(f.error),
+            }
+        }
+    }
+    fn codec(&self) -> &Codec {
+        &self.inner.codec
+    }
+    async fn train_dictionaries(&self) -> Result<usize> {
+        // Dictionaries other nodes trained (counted by them, not here).
+        self.adopt_dictionaries().await?;
+        let mut n = 0;
+        for (project, samples) in self.inner.codec.take_ready_samples() {
+            if !self.inner.codec.has_current(project) && self.train_one(project, samples).await? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    async fn claim_job(&self, job: &str, holder: &str, every_secs: f64) -> Result<bool> {
+        let mut c = self.conn().await?;
+        c.execute(
+            "INSERT INTO job_claims (name, holder, last_run) VALUES ($1, '', 0)
+             ON CONFLICT (name) DO NOTHING",
+            &[&job],
+        )
+        .await?;
+        let tx = c.transaction().await?;
+        // A node holding the row is deciding right now: skip instead of waiting for it.
+        let Some(row) = tx
+            .query_opt(
+                "SELECT last_run FROM job_claims WHERE name = $1 FOR UPDATE SKIP LOCKED",
+                &[&job],
+            )
+            .await?
+        else {
+            return Ok(false);
+        };
+        let last_run: f64 = row.try_get(0)?;
+        let t = now();
+        if last_run > t - every_secs {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE job_claims SET holder = $2, last_run = $3 WHERE name = $1",
+            &[&job, &holder, &t],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn list_issues(&self, query: &IssueQuery) -> Result<Vec<Issue>> {
+        read::list_issues(&self.conn().await?, query).await
+    }
+    async fn issue(&self, id: IssueId) -> Result<Option<Issue>> {
+        read::issue(&**self.conn().await?, id).await
+    }
+    async fn set_issue_status(&self, id: IssueId, change: StatusChange) -> Result<Issue> {
+        issues::set_issue_status(&mut self.conn().await?, id, change).await
+    }
+    async fn issue_hourly_counts(
+        &self,
+        issues: &[IssueId],
+        since: f64,
+    ) -> Result<Vec<(IssueId, i64, i64)>> {
+        read::hourly_counts(&self.conn().await?, issues, since).await
+    }
+    async fn issue_tag_values(
+        &self,
+        issue: IssueId,
+        key: Option<&str>,
+    ) -> Result<Vec<TagValueCount>> {
+        read::tag_values(&self.conn().await?, issue, key).await
+    }
+
+    async fn issue_events(
+        &self,
+        issue: IssueId,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<StoredEvent>> {
+        read::issue_events(&self.conn().await?, &self.inner.codec, issue, before, limit).await
+    }
+    async fn latest_event(&self, issue: IssueId) -> Result<Option<StoredEvent>> {
+        Ok(self.issue_events(issue, None, 1).await?.into_iter().next())
+    }
+    async fn oldest_event(&self, issue: IssueId) -> Result<Option<StoredEvent>> {
+        read::oldest_event(&self.conn().await?, &self.inner.codec, issue).await
+    }
+    async fn event_by_id(&self, project: ProjectId, event_id: &str) -> Result<Option<StoredEvent>> {
+        let Some(id) = event_id_bytes(event_id) else {
+            return Ok(None);
+        };
+        read::event_by_id(&self.conn().await?, &self.inner.codec, project, &id).await
+    }
+    async fn count_events(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()
+            .await?
+            .query_one("SELECT COUNT(*) FROM events", &[])
+            .await?
+            .try_get(0)?;
+        Ok(n as u64)
+    }
+
+    async fn event_attachments(
+        &self,
+        project: ProjectId,
+        event_id: &str,
+    ) -> Result<Vec<Attachment>> {
+        let Some(id) = event_id_bytes(event_id) else {
+            return Ok(Vec::new());
+        };
+        read::attachments(&self.conn().await?, project, &id).await
+    }
+    async fn list_agents(&self, project: Option<ProjectId>) -> Result<Vec<Agent>> {
+        read::agents(&self.conn().await?, project).await
+    }
+    async fn session_hours(&self, project: ProjectId) -> Result<Vec<SessionHour>> {
+        read::session_hours(&self.conn().await?, project).await
+    }
+    async fn discard_hours(&self, project: ProjectId) -> Result<Vec<DiscardHour>> {
+        read::discard_hours(&self.conn().await?, project).await
+    }
+}
