@@ -53,6 +53,8 @@ struct Inner {
     codec: Codec,
     /// (project, hash) → issue; hashes never move between issues, so entries never go stale.
     hash_cache: Mutex<HashMap<(i64, String), i64>>,
+    /// Batches since the writer last finished a checkpoint itself.
+    batches_since_checkpoint: std::sync::atomic::AtomicU32,
 }
 
 fn open_conn(path: &Path) -> Result<Connection> {
@@ -109,7 +111,10 @@ impl SqliteStore {
         let mut writer = open_conn(&path)?;
         // Checkpoints run on their own thread (below), never inside a commit that requests
         // are waiting for.
-        writer.execute_batch("PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 0;")?;
+        writer.execute_batch(
+            "PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 0;
+             PRAGMA journal_size_limit = 67108864;",
+        )?;
         migrate(&mut writer)?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         start_checkpointer(open_conn(&path)?, stop.clone());
@@ -121,6 +126,7 @@ impl SqliteStore {
                 readers: Mutex::new(Vec::new()),
                 codec: Codec::default(),
                 hash_cache: Mutex::new(HashMap::new()),
+                batches_since_checkpoint: std::sync::atomic::AtomicU32::new(0),
             }),
         };
         store.load_dictionaries()?;
@@ -326,7 +332,19 @@ impl Store for SqliteStore {
     }
 
     async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
-        self.write(move |c, inner| write::write_batch(c, &inner.hash_cache, batch))
+        self.write(move |c, inner| {
+            let out = write::write_batch(c, &inner.hash_cache, batch)?;
+            // Under constant load the background checkpoints never see the WAL quiet, so it
+            // would only grow. Every few batches the writer finishes the checkpoint itself —
+            // cheap, the background thread has already copied nearly everything — so the next
+            // transaction starts the WAL over (and `journal_size_limit` trims the file).
+            let n = inner.batches_since_checkpoint.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n >= 16 {
+                inner.batches_since_checkpoint.store(0, std::sync::atomic::Ordering::Relaxed);
+                c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            }
+            Ok(out)
+        })
             .await
     }
     fn codec(&self) -> &Codec {
