@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// WAL size (in 4 KiB frames, 8 MiB) past which the writer restarts the WAL itself.
+const WAL_RESTART_FRAMES: i64 = 2_048;
+/// The writer finishes a checkpoint itself after this many batches.
+const CHECKPOINT_EVERY_BATCHES: u64 = 16;
+
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "faultline.db";
 
@@ -53,8 +58,10 @@ struct Inner {
     codec: Codec,
     /// (project, hash) → issue; hashes never move between issues, so entries never go stale.
     hash_cache: Mutex<HashMap<(i64, String), i64>>,
-    /// Batches since the writer last finished a checkpoint itself.
-    batches_since_checkpoint: std::sync::atomic::AtomicU32,
+    /// Frames in the WAL at the last background checkpoint.
+    wal_frames: Arc<std::sync::atomic::AtomicI64>,
+    /// Batches written.
+    batches: std::sync::atomic::AtomicU64,
 }
 
 fn open_conn(path: &Path) -> Result<Connection> {
@@ -113,11 +120,12 @@ impl SqliteStore {
         // are waiting for.
         writer.execute_batch(
             "PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 0;
-             PRAGMA journal_size_limit = 67108864;",
+             PRAGMA journal_size_limit = 16777216;",
         )?;
         migrate(&mut writer)?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        start_checkpointer(open_conn(&path)?, stop.clone());
+        let wal_frames = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        start_checkpointer(open_conn(&path)?, stop.clone(), wal_frames.clone());
         let store = SqliteStore {
             inner: Arc::new(Inner {
                 stop,
@@ -126,7 +134,8 @@ impl SqliteStore {
                 readers: Mutex::new(Vec::new()),
                 codec: Codec::default(),
                 hash_cache: Mutex::new(HashMap::new()),
-                batches_since_checkpoint: std::sync::atomic::AtomicU32::new(0),
+                wal_frames,
+                batches: std::sync::atomic::AtomicU64::new(1),
             }),
         };
         store.load_dictionaries()?;
@@ -202,7 +211,11 @@ impl Drop for Inner {
 
 /// Copies committed WAL pages into the database file in the background (PASSIVE: never blocks
 /// the writer), so the WAL stays small and commits stay cheap.
-fn start_checkpointer(conn: Connection, stop: Arc<std::sync::atomic::AtomicBool>) {
+fn start_checkpointer(
+    conn: Connection,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    wal_frames: Arc<std::sync::atomic::AtomicI64>,
+) {
     let spawned = std::thread::Builder::new()
         .name("faultline-checkpoint".into())
         .spawn(move || {
@@ -335,17 +348,24 @@ impl Store for SqliteStore {
         self.write(move |c, inner| {
             let out = write::write_batch(c, &inner.hash_cache, batch)?;
             // Under constant load the background checkpoints never see the WAL quiet, so it
-            // would only grow. Every few batches the writer finishes the checkpoint itself —
+            // would only grow. Every few batches (and whenever it passes 8 MiB) the writer
+            // finishes the checkpoint itself —
             // cheap, the background thread has already copied nearly everything — so the next
             // transaction starts the WAL over (and `journal_size_limit` trims the file).
-            let n = inner.batches_since_checkpoint.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if n >= 16 {
-                inner.batches_since_checkpoint.store(0, std::sync::atomic::Ordering::Relaxed);
+            let batches = inner
+                .batches
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if batches % CHECKPOINT_EVERY_BATCHES == 0
+                || inner.wal_frames.load(std::sync::atomic::Ordering::Relaxed) > WAL_RESTART_FRAMES
+            {
+                inner
+                    .wal_frames
+                    .store(0, std::sync::atomic::Ordering::Relaxed);
                 c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
             }
             Ok(out)
         })
-            .await
+        .await
     }
     fn codec(&self) -> &Codec {
         &self.inner.codec
@@ -355,12 +375,18 @@ impl Store for SqliteStore {
         if ready.is_empty() {
             return Ok(0);
         }
+        // Training takes a while: do it off the writer, so ingest never waits for it.
+        let trained: Vec<(ProjectId, Vec<u8>)> = tokio::task::spawn_blocking(move || {
+            ready
+                .into_iter()
+                .filter_map(|(project, samples)| Codec::train(&samples).map(|d| (project, d)))
+                .collect()
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("dictionary training failed: {e}")))?;
         self.write(move |c, inner| {
-            let mut n = 0;
-            for (project, samples) in ready {
-                let Some(dict) = Codec::train(&samples) else {
-                    continue;
-                };
+            let n = trained.len();
+            for (project, dict) in trained {
                 c.execute(
                     "INSERT INTO payload_dicts (project_id, data, created_at) VALUES (?1, ?2, ?3)",
                     rusqlite::params![project.0, dict, now()],
@@ -369,7 +395,6 @@ impl Store for SqliteStore {
                 inner
                     .codec
                     .install(project, Dictionary::new(id, &dict), true);
-                n += 1;
             }
             Ok(n)
         })
