@@ -10,6 +10,7 @@ use crate::batch::{EventOutcome, NewEvent, WriteBatch};
 use crate::error::{Result, StoreError};
 use crate::model::{Issue, IssueId, IssueStatus};
 use crate::query::StatusChange;
+use crate::rules::is_newer;
 use crate::BatchOutcome;
 
 /// Per-issue sums over one batch, written with one statement per issue instead of one per event.
@@ -362,22 +363,6 @@ fn release_first_seen(tx: &Transaction<'_>, project: i64, version: &str) -> Resu
         .optional()?)
 }
 
-/// Release order: by semantic version when both parse, else by first seen.
-fn is_newer(a: &str, b: &str, a_seen: Option<f64>, b_seen: Option<f64>) -> bool {
-    fn semver(s: &str) -> Option<Vec<u64>> {
-        let v = s.rsplit('@').next()?.trim_start_matches('v');
-        let core = v.split(['-', '+']).next()?;
-        core.split('.').map(|p| p.parse().ok()).collect()
-    }
-    match (semver(a), semver(b)) {
-        (Some(x), Some(y)) if x != y => x > y,
-        _ => match (a_seen, b_seen) {
-            (Some(x), Some(y)) => x > y,
-            (Some(_), None) => true,
-            _ => false,
-        },
-    }
-}
 
 fn activity(tx: &Connection, issue: i64, kind: &str, data: &serde_json::Value) -> Result<()> {
     tx.prepare_cached(
@@ -534,7 +519,7 @@ pub(super) fn set_issue_status(
 
 #[cfg(test)]
 mod tests {
-    use super::is_newer;
+    use crate::rules::is_newer;
 
     #[test]
     fn release_order_prefers_semver_then_first_seen() {
