@@ -221,8 +221,9 @@ fn start_checkpointer(
         .spawn(move || {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(250));
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    eprintln!("faultline: WAL checkpoint failed: {e}");
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+                    Ok(frames) => wal_frames.store(frames, std::sync::atomic::Ordering::Relaxed),
+                    Err(e) => eprintln!("faultline: WAL checkpoint failed: {e}"),
                 }
             }
             // A last full checkpoint so a stopped store leaves a small WAL behind.

@@ -363,7 +363,6 @@ fn release_first_seen(tx: &Transaction<'_>, project: i64, version: &str) -> Resu
         .optional()?)
 }
 
-
 fn activity(tx: &Connection, issue: i64, kind: &str, data: &serde_json::Value) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)",
