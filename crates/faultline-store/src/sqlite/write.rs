@@ -516,16 +516,3 @@ pub(super) fn set_issue_status(
     super::read::issue(c, id)?.ok_or_else(|| StoreError::NotFound(format!("issue {id}")))
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::rules::is_newer;
-
-    #[test]
-    fn release_order_prefers_semver_then_first_seen() {
-        assert!(is_newer("app@1.10.0", "app@1.9.2", Some(1.0), Some(2.0)));
-        assert!(!is_newer("1.0.0", "1.0.1", Some(5.0), Some(1.0)));
-        assert!(is_newer("abc123", "def456", Some(5.0), Some(1.0)));
-        assert!(!is_newer("abc123", "def456", Some(1.0), Some(5.0)));
-        assert!(is_newer("abc123", "def456", Some(1.0), None));
-    }
-}
