@@ -515,4 +515,3 @@ pub(super) fn set_issue_status(
     tx.commit()?;
     super::read::issue(c, id)?.ok_or_else(|| StoreError::NotFound(format!("issue {id}")))
 }
-
