@@ -210,7 +210,8 @@ pub struct UpdateIssue {
     /// `{"inNextRelease": true}` or `{"inRelease": "1.2"}`.
     #[serde(default)]
     pub status_details: Option<StatusDetails>,
-    /// Accepted for compatibility; derived from status.
+    /// Accepted for compatibility and not used: the substatus follows from the status.
+    #[allow(dead_code)]
     pub substatus: Option<String>,
 }
 
@@ -272,7 +273,6 @@ pub async fn update(
     let Json(body) =
         body.map_err(|e| ApiError::BadRequest(format!("invalid body: {}", e.body_text())))?;
     let (issue, project) = load(&state, &id).await?;
-    let _ = &body.substatus;
     let updated = state
         .store
         .set_issue_status(issue.id, change_of(&body)?)

@@ -137,12 +137,9 @@ async fn handle_envelope(
             .map_err(decode_error)
     })
     .await?;
-    // Parse once to authenticate from the header `dsn` when nothing else carried a key.
-    let header_dsn = {
-        let env =
-            Envelope::parse(&data).map_err(|e| IngestError::Invalid(format!("envelope: {e}")))?;
-        env.headers.dsn.clone()
-    };
+    // Only the header line is read here (its `dsn` may carry the key); the whole envelope is
+    // parsed once, below, after the key is known. A malformed header is reported by that parse.
+    let header_dsn = header_dsn(&data);
     let dsn_key = header_dsn
         .as_deref()
         .map(|d| {
@@ -190,6 +187,16 @@ async fn handle_envelope(
     })
     .await?;
     commit(state, processed).await
+}
+
+/// The `dsn` of an envelope's header line, if it has one.
+fn header_dsn(data: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        dsn: Option<String>,
+    }
+    let line = data.split(|b| *b == b'\n').next()?;
+    serde_json::from_slice::<Header>(line).ok()?.dsn
 }
 
 async fn commit(state: &AppState, processed: Processed) -> Result<Response, IngestError> {

@@ -10,7 +10,7 @@ use crate::batch::{EventOutcome, NewEvent, WriteBatch};
 use crate::error::{Result, StoreError};
 use crate::model::{Issue, IssueId, IssueStatus};
 use crate::query::StatusChange;
-use crate::rules::is_newer;
+use crate::rules::{self, ResolvedState};
 use crate::BatchOutcome;
 
 /// Per-issue sums over one batch, written with one statement per issue instead of one per event.
@@ -206,7 +206,6 @@ pub(super) fn write_batch(
             )?
             .execute(params![issue_id, hour, n])?;
         }
-        let _ = agg.project_id;
     }
     for o in outcomes.iter_mut() {
         if let EventOutcome::Stored {
@@ -318,42 +317,35 @@ fn resolve_issue(
 
 /// Whether events of this batch reopen a resolved issue.
 fn reopens(tx: &Transaction<'_>, issue_id: i64, agg: &IssueAgg) -> Result<bool> {
-    let row: Option<(String, Option<String>, bool, Option<f64>)> = tx
+    let state: Option<ResolvedState> = tx
         .prepare_cached(
             "SELECT status, resolved_in_release, resolved_in_next_release, resolved_at
              FROM issues WHERE id = ?1",
         )?
         .query_row([issue_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok(ResolvedState {
+                status: r.get(0)?,
+                in_release: r.get(1)?,
+                in_next: r.get(2)?,
+                resolved_at: r.get(3)?,
+            })
         })
         .optional()?;
-    let Some((status, in_release, in_next, resolved_at)) = row else {
+    let Some(state) = state else {
         return Ok(false);
     };
-    if status != IssueStatus::Resolved.as_str() || agg.max_received < resolved_at.unwrap_or(0.0) {
+    if state.status != IssueStatus::Resolved.as_str() {
         return Ok(false);
     }
-    if !in_next && in_release.is_none() {
-        return Ok(true);
+    // First-seen times of the releases the decision may compare.
+    let releases: Vec<String> = agg.releases.iter().cloned().collect();
+    let mut seen = HashMap::new();
+    for v in releases.iter().chain(state.in_release.as_ref()) {
+        seen.insert(v.clone(), release_first_seen(tx, agg.project_id, v)?);
     }
-    // Resolved in a release: only an event of a newer release reopens it.
-    let Some(base) = in_release else {
-        return Ok(!agg.releases.is_empty());
-    };
-    let base_seen = release_first_seen(tx, agg.project_id, &base)?;
-    for r in &agg.releases {
-        if r != &base
-            && is_newer(
-                r,
-                &base,
-                release_first_seen(tx, agg.project_id, r)?,
-                base_seen,
-            )
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(rules::reopens(&state, agg.max_received, &releases, |v| {
+        seen.get(v).copied().flatten()
+    }))
 }
 
 fn release_first_seen(tx: &Transaction<'_>, project: i64, version: &str) -> Result<Option<f64>> {
