@@ -15,6 +15,10 @@ pub enum StoreError {
     /// Bad input to a store call.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The transaction lost a deadlock or a serialization conflict and was rolled back whole;
+    /// running it again may succeed.
+    #[error("database conflict, retry: {0}")]
+    Retryable(String),
     /// Stored bytes could not be decoded.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -44,6 +48,12 @@ impl From<tokio_postgres::Error> for StoreError {
         };
         match e.code() {
             Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(msg),
+            Some(c)
+                if *c == SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == SqlState::T_R_SERIALIZATION_FAILURE =>
+            {
+                StoreError::Retryable(msg)
+            }
             _ => StoreError::Database(msg),
         }
     }

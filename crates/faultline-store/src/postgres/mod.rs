@@ -22,7 +22,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use sha2::{Digest, Sha256};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
 use crate::codec::{Codec, Dictionary};
@@ -91,21 +90,14 @@ pub(crate) struct Failure {
 
 impl From<tokio_postgres::Error> for Failure {
     fn from(e: tokio_postgres::Error) -> Self {
-        let retry = matches!(
-            e.code(),
-            Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
-        );
-        Failure {
-            retry,
-            error: e.into(),
-        }
+        StoreError::from(e).into()
     }
 }
 
 impl From<StoreError> for Failure {
     fn from(error: StoreError) -> Self {
         Failure {
-            retry: false,
+            retry: matches!(error, StoreError::Retryable(_)),
             error,
         }
     }

@@ -115,8 +115,10 @@ impl Store for PgStore {
             match write::write_batch(&mut c, &self.inner.hash_cache, &batch).await {
                 Ok(outcome) => return Ok(outcome),
                 // Rolled back whole: nothing was written, so running it again is safe.
-                Err(f) if f.retry && attempt < 5 => {
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                Err(f) if f.retry && attempt < 30 => {
+                    // Random back-off, so two batches that deadlocked do not meet again at once.
+                    let wait = rand::random_range(1..=5 * attempt.min(10));
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                 }
                 Err(f) => return Err(f.error),
             }

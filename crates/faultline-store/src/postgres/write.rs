@@ -34,6 +34,15 @@ pub(super) async fn write_batch(
         })
         .collect::<Result<_>>()?;
     let tx = c.transaction().await?;
+    // One batch at a time across all nodes. Batches touch shared rows (the issue, its tags,
+    // hours and users) in orders that concurrent transactions could cross; taking this lock
+    // first rules deadlocks out. Nodes still parse, group and batch in parallel; only the
+    // commits queue, and each carries a whole batch.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&super::lock_key("write_batch")],
+    )
+    .await?;
     let mut known = cached_hashes(cache, &batch.events);
     let resolved = resolve_issues(&tx, &mut known, &batch.events).await?;
     let (issues, new_issues) = (&resolved.issues, &resolved.created);
