@@ -161,6 +161,7 @@ fn write_path(payloads: &[(String, Vec<u8>)], opts: &NormalizeOptions, config: &
                 release: ev.release,
                 environment: ev.environment,
                 user_key: ev.user_key,
+                trace_id: ev.trace_id,
                 tags: ev.tags,
                 payload: vec![7u8; 800],
                 payload_dict: None,

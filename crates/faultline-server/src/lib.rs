@@ -18,8 +18,8 @@
 //! 5. Only then does the handler answer `200 {"id": "…"}`. A 200 means the event is durable; a
 //!    failed commit answers 503 and the SDK may send again.
 //!
-//! The read side ([`api`]) serves the Sentry-shaped REST API under `/api/0/`, authenticated
-//! with API tokens.
+//! The read side serves the Sentry-shaped REST API under `/api/0/` ([`api`], authenticated with
+//! API tokens or a signed-in session) and the web UI ([`web`], server-rendered pages).
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod routes;
 pub mod services;
 pub mod state;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -66,6 +67,7 @@ pub async fn serve(
         config.max_batch,
     );
     let trainer = services::digest::start_dictionary_trainer(store.clone());
+    let upkeep = services::maintenance::start(store.clone());
     let state = state::AppState {
         keys: Arc::new(ingest::keys::KeyCache::new(store.clone())),
         store,
@@ -81,6 +83,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     trainer.abort();
+    upkeep.abort();
     // Every handle to the digest service lived in the router, now dropped: it drains and stops.
     if let Err(e) = digest_task.await {
         tracing::error!(error = %e, "digest service failed");

@@ -108,7 +108,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok" }))
-        .route("/", get(index))
+        .merge(crate::web::router())
         .merge(ingest)
         .merge(api)
         .with_state(state)
@@ -118,16 +118,5 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
-    )
-}
-
-async fn index(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!(
-            "Faultline {}\nPoint a Sentry SDK at a DSN of this server ({}); the REST API is under /api/0/.\n",
-            env!("CARGO_PKG_VERSION"),
-            state.config.public_url
-        ),
     )
 }

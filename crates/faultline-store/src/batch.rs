@@ -39,6 +39,8 @@ pub struct NewEvent {
     pub environment: Option<String>,
     /// Stable identity of the affected user, if any.
     pub user_key: Option<String>,
+    /// Trace id (`contexts.trace.trace_id`, 32 lowercase hex), if any.
+    pub trace_id: Option<String>,
     /// Tags (the event's own and derived ones).
     pub tags: Vec<(String, String)>,
     /// Compressed payload (see [`crate::codec`]).

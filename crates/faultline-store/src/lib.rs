@@ -43,7 +43,7 @@ use async_trait::async_trait;
 pub use batch::{BatchOutcome, EventOutcome, NewEvent, WriteBatch};
 pub use error::{Result, StoreError};
 pub use model::*;
-pub use query::{IssueQuery, IssueSort, StatusChange, TagFilter};
+pub use query::{AssigneeFilter, IgnoreLimits, IssueQuery, IssueSort, StatusChange, TagFilter};
 
 /// What [`Store::bootstrap`] found or created.
 #[derive(Debug, Clone)]
@@ -147,8 +147,47 @@ pub trait Store: Send + Sync + 'static {
     async fn token_by_secret(&self, secret: &str) -> Result<Option<ApiToken>>;
     /// Number of users.
     async fn count_users(&self) -> Result<u64>;
-    /// Creates a user with an already-hashed password.
+    /// Creates a user with an already-hashed password. Emails are unique (case-insensitive):
+    /// a second user with the same email is [`StoreError::Conflict`].
     async fn create_user(&self, email: &str, password_hash: &str, role: &str) -> Result<User>;
+    /// Every user, by email.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// A user by id.
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    /// A user by email (case-insensitive) with their password hash, for sign-in.
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>>;
+    /// Replaces a user's password hash.
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<()>;
+    /// Sets a user's role (`admin` or `member`).
+    async fn set_user_role(&self, id: UserId, role: &str) -> Result<()>;
+
+    /// Opens a sign-in session for `user` lasting `ttl_secs`; returns its secret (for the
+    /// cookie; stored hashed) and its CSRF token.
+    async fn create_session(&self, user: UserId, ttl_secs: f64) -> Result<(String, String)>;
+    /// The live (unexpired) session with this secret.
+    async fn session_by_secret(&self, secret: &str) -> Result<Option<UserSession>>;
+    /// Ends the session with this secret (no error when there is none).
+    async fn delete_session(&self, secret: &str) -> Result<()>;
+    /// Ends every session of `user` except the one with secret `keep`.
+    async fn delete_user_sessions(&self, user: UserId, keep: Option<&str>) -> Result<()>;
+
+    /// Every team with its members.
+    async fn list_teams(&self) -> Result<Vec<TeamMembers>>;
+    /// A team by id.
+    async fn team(&self, id: TeamId) -> Result<Option<Team>>;
+    /// Creates a team in organization `org` (slug); the slug must be unique in it.
+    async fn create_team(&self, org: &str, slug: &str, name: &str) -> Result<Team>;
+    /// Adds a user to a team (no error when already a member).
+    async fn add_team_member(&self, team: TeamId, user: UserId) -> Result<()>;
+    /// Removes a user from a team.
+    async fn remove_team_member(&self, team: TeamId, user: UserId) -> Result<()>;
+
+    /// Every API token, newest first.
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Deletes a token; it stops working at once.
+    async fn revoke_token(&self, id: TokenId) -> Result<()>;
+    /// Renames a DSN key.
+    async fn rename_key(&self, key: KeyId, label: &str) -> Result<()>;
 
     // ----- write path -----
 
@@ -173,7 +212,31 @@ pub trait Store: Send + Sync + 'static {
     /// One issue.
     async fn issue(&self, id: IssueId) -> Result<Option<Issue>>;
     /// Changes an issue's status; returns the updated issue.
-    async fn set_issue_status(&self, id: IssueId, change: StatusChange) -> Result<Issue>;
+    async fn set_issue_status(&self, id: IssueId, change: StatusChange) -> Result<Issue> {
+        self.set_issue_status_as(id, change, None).await
+    }
+    /// Changes an issue's status, recording `actor` in the activity log.
+    async fn set_issue_status_as(
+        &self,
+        id: IssueId,
+        change: StatusChange,
+        actor: Option<UserId>,
+    ) -> Result<Issue>;
+    /// Assigns an issue to a user or a team, or unassigns it (`None`); logged as activity.
+    async fn assign_issue(
+        &self,
+        id: IssueId,
+        to: Option<Assignee>,
+        actor: Option<UserId>,
+    ) -> Result<Issue>;
+    /// Adds a comment to an issue's activity log.
+    async fn add_comment(&self, id: IssueId, user: UserId, text: &str) -> Result<Activity>;
+    /// An issue's activity log, oldest first: `first_seen`, `set_status`, `set_regression`,
+    /// `set_escalating`, `assigned`, `unassigned`, `note` (a comment).
+    async fn issue_activity(&self, id: IssueId) -> Result<Vec<Activity>>;
+    /// Reopens (substatus `escalating`) ignored issues whose ignore-until time has passed;
+    /// returns how many.
+    async fn unignore_expired(&self, now: f64) -> Result<u64>;
     /// Event counts per hour (start of hour, count) since `since`, for each issue.
     async fn issue_hourly_counts(
         &self,
@@ -200,6 +263,14 @@ pub trait Store: Send + Sync + 'static {
     async fn latest_event(&self, issue: IssueId) -> Result<Option<StoredEvent>>;
     /// An issue's first stored event.
     async fn oldest_event(&self, issue: IssueId) -> Result<Option<StoredEvent>>;
+    /// The event ids just older and just newer than row `row_id` in its issue.
+    async fn event_neighbours(
+        &self,
+        issue: IssueId,
+        row_id: i64,
+    ) -> Result<(Option<String>, Option<String>)>;
+    /// Events of every project that carry trace id `trace_id` (32 hex), newest first.
+    async fn trace_events(&self, trace_id: &str, limit: u64) -> Result<Vec<TraceEvent>>;
     /// An event by id.
     async fn event_by_id(&self, project: ProjectId, event_id: &str) -> Result<Option<StoredEvent>>;
     /// Total number of stored events.
@@ -216,6 +287,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reporting SDK instances, most recently seen first.
     async fn list_agents(&self, project: Option<ProjectId>) -> Result<Vec<Agent>>;
+    /// Releases (of one project or all), newest first by first event, with their counts.
+    async fn list_releases(&self, project: Option<ProjectId>) -> Result<Vec<ReleaseSummary>>;
+    /// Every project with its environments and what arrived since `since`.
+    async fn project_summaries(&self, since: f64) -> Result<Vec<ProjectSummary>>;
+    /// Environment names seen (in one project or all), sorted.
+    async fn list_environments(&self, project: Option<ProjectId>) -> Result<Vec<String>>;
     /// Hourly session aggregates of a project.
     async fn session_hours(&self, project: ProjectId) -> Result<Vec<model::SessionHour>>;
     /// Hourly client-report aggregates of a project.

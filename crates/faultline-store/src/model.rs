@@ -259,6 +259,109 @@ pub struct Issue {
     pub first_release: Option<String>,
     /// Release of the latest event.
     pub last_release: Option<String>,
+    /// Who it is assigned to.
+    pub assignee: Option<Assignee>,
+    /// While ignored until a condition: what is left of it — the time, and how many more
+    /// events and distinct users bring it back from now. `None` otherwise.
+    pub ignore_limits: Option<crate::query::IgnoreLimits>,
+}
+
+/// Who an issue is assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Assignee {
+    /// A user.
+    User(UserId),
+    /// A team.
+    Team(TeamId),
+}
+
+/// A signed-in browser session.
+#[derive(Debug, Clone)]
+pub struct UserSession {
+    /// Who.
+    pub user: User,
+    /// The token every form must echo.
+    pub csrf: String,
+    /// When it ends, Unix seconds.
+    pub expires_at: f64,
+}
+
+/// A team with its members.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamMembers {
+    /// The team.
+    pub team: Team,
+    /// Its members, by email.
+    pub members: Vec<User>,
+}
+
+/// One entry of an issue's activity log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Activity {
+    /// Row id.
+    pub id: i64,
+    /// Issue.
+    pub issue_id: IssueId,
+    /// `first_seen`, `set_status`, `set_regression`, `set_escalating`, `assigned`, `unassigned`,
+    /// `note`.
+    pub kind: String,
+    /// Details (JSON object; a note has `text`, an assignment `assignee` as
+    /// `{"type":"user"|"team","id":N,"name":…}`, a status change `status`, …).
+    pub data: String,
+    /// Who did it (none for the system).
+    pub user: Option<User>,
+    /// When, Unix seconds.
+    pub created_at: f64,
+}
+
+/// An event found by trace id.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceEvent {
+    /// Project.
+    pub project_id: ProjectId,
+    /// Project slug.
+    pub project_slug: String,
+    /// Issue.
+    pub issue_id: IssueId,
+    /// The issue's title.
+    pub title: String,
+    /// Event id.
+    pub event_id: String,
+    /// Event time, Unix seconds.
+    pub timestamp: f64,
+}
+
+/// A release with its counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseSummary {
+    /// Project.
+    pub project_id: ProjectId,
+    /// Version string.
+    pub version: String,
+    /// First event, Unix seconds.
+    pub first_seen: f64,
+    /// Latest event, Unix seconds.
+    pub last_seen: f64,
+    /// Events stored with this release.
+    pub events: i64,
+    /// Issues first seen in this release.
+    pub new_issues: i64,
+}
+
+/// A project with what arrived recently.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectSummary {
+    /// The project.
+    pub project: Project,
+    /// Environments seen, sorted.
+    pub environments: Vec<String>,
+    /// Events since the asked time.
+    pub events: i64,
+    /// Issues first seen since the asked time.
+    pub new_issues: i64,
+    /// Unresolved issues.
+    pub unresolved: i64,
 }
 
 /// A stored event, payload decompressed.

@@ -48,6 +48,8 @@ pub struct IssueQuery {
     pub seen_since: Option<f64>,
     /// Only issues first seen at or after this time, Unix seconds.
     pub first_seen_since: Option<f64>,
+    /// Only issues assigned this way, when set.
+    pub assignee: Option<AssigneeFilter>,
     /// Sort.
     pub sort: IssueSort,
     /// Rows to skip.
@@ -67,6 +69,33 @@ pub enum StatusChange {
     ResolveInNextRelease,
     /// Resolve; only an event of a release newer than this one reopens it.
     ResolveInRelease(String),
-    /// Ignore.
+    /// Ignore forever.
     Ignore,
+    /// Ignore until any of the limits is reached; then the issue reopens with substatus
+    /// `escalating` (on its next event, or by [`crate::Store::unignore_expired`] for time).
+    IgnoreUntil(IgnoreLimits),
+}
+
+/// When an ignored issue comes back by itself. At least one limit is set.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct IgnoreLimits {
+    /// Until this time, Unix seconds.
+    pub until: Option<f64>,
+    /// Until this many more events.
+    pub more_events: Option<i64>,
+    /// Until this many more distinct users.
+    pub more_users: Option<i64>,
+}
+
+/// Filter on who an issue is assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// Assigned to nobody.
+    Unassigned,
+    /// Assigned to someone (a user or a team).
+    Assigned,
+    /// Assigned to this user.
+    User(crate::model::UserId),
+    /// Assigned to this team.
+    Team(crate::model::TeamId),
 }

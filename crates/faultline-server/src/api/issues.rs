@@ -73,12 +73,15 @@ pub async fn list(
         ..Default::default()
     };
     // Sentry's default when no query is given.
-    search::apply(
+    if let Some(term) = search::apply(
         q.get("query")
             .map(String::as_str)
             .unwrap_or("is:unresolved"),
         &mut query,
-    )?;
+    )? {
+        query.assignee =
+            Some(search::resolve_assignee(state.store.as_ref(), term, caller.user).await?);
+    }
     if let Some(period) = q.get("statsPeriod").filter(|s| !s.is_empty()) {
         query.seen_since = Some(now() - search::period(period)?);
     }

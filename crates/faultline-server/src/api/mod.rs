@@ -1,7 +1,8 @@
 //! The REST API: the Sentry web-API shapes, so tools built for Sentry can read Faultline.
 //!
-//! Every route takes `Authorization: Bearer <token>`; errors are `{"detail": …}`; lists page
-//! with Sentry's cursor `Link` headers.
+//! Every route takes `Authorization: Bearer <token>` or, from the web UI, a signed-in session
+//! (changes then need the session's `X-CSRF-Token` header); errors are `{"detail": …}`; lists
+//! page with Sentry's cursor `Link` headers.
 
 pub mod events;
 pub mod issues;
@@ -11,19 +12,24 @@ pub mod shape;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Uri};
-use faultline_store::ApiToken;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
+use faultline_store::{ApiToken, TokenId, UserId, ALL_SCOPES};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// An authenticated API caller.
-pub struct Caller(pub ApiToken);
+/// An authenticated API caller: a token, or a signed-in user (whose role grants the scopes).
+pub struct Caller {
+    /// The scopes granted.
+    pub grant: ApiToken,
+    /// The user, when signed in through the web UI.
+    pub user: Option<UserId>,
+}
 
 impl Caller {
-    /// Fails unless the token has `scope`.
+    /// Fails unless the caller has `scope`.
     pub fn require(&self, scope: &str) -> Result<(), ApiError> {
-        if self.0.allows(scope) {
+        if self.grant.allows(scope) {
             Ok(())
         } else {
             Err(ApiError::Forbidden(format!(
@@ -37,6 +43,14 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            if let Some(viewer) = crate::web::session_of(parts, state)
+                .await
+                .map_err(|_| ApiError::Unauthorized("session lookup failed".into()))?
+            {
+                return session_caller(parts, viewer);
+            }
+        }
         let value = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -56,8 +70,42 @@ impl FromRequestParts<AppState> for Caller {
             .token_by_secret(secret.trim())
             .await?
             .ok_or_else(|| ApiError::Unauthorized("invalid token".into()))?;
-        Ok(Caller(token))
+        Ok(Caller {
+            grant: token,
+            user: None,
+        })
     }
+}
+
+/// A signed-in user calling the API: reads need nothing more; changes need the session's CSRF
+/// token in `X-CSRF-Token`. Admins get every scope; members every scope but `*:admin`.
+fn session_caller(parts: &Parts, viewer: crate::web::Viewer) -> Result<Caller, ApiError> {
+    if !matches!(parts.method, Method::GET | Method::HEAD) {
+        let token = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !crate::web::same_secret(token, &viewer.csrf) {
+            return Err(ApiError::Forbidden(
+                "changes from a browser session need its X-CSRF-Token header".into(),
+            ));
+        }
+    }
+    let scopes = ALL_SCOPES
+        .iter()
+        .filter(|s| viewer.is_admin() || !s.ends_with(":admin"))
+        .map(|s| (*s).to_owned())
+        .collect();
+    Ok(Caller {
+        grant: ApiToken {
+            id: TokenId(0),
+            name: format!("session of {}", viewer.user.email),
+            scopes,
+            created_at: 0.0,
+        },
+        user: Some(viewer.user.id),
+    })
 }
 
 /// Unknown API paths.

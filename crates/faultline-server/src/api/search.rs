@@ -1,7 +1,7 @@
 //! The issue search syntax: `is:unresolved level:error release:1.2 environment:prod
 //! type:uncaught !server_name:web-1 tag:value "free text"`.
 
-use faultline_store::{IssueQuery, IssueStatus, TagFilter};
+use faultline_store::{AssigneeFilter, IssueQuery, IssueStatus, Store, TagFilter, UserId};
 
 use crate::error::ApiError;
 
@@ -27,8 +27,10 @@ fn tokens(query: &str) -> Vec<String> {
     out
 }
 
-/// Applies a search query to `q`.
-pub fn apply(query: &str, q: &mut IssueQuery) -> Result<(), ApiError> {
+/// Applies a search query to `q`; an assignee term is returned for the caller to resolve
+/// (names need the store).
+pub fn apply(query: &str, q: &mut IssueQuery) -> Result<Option<AssigneeTerm>, ApiError> {
+    let mut assignee = None;
     for term in tokens(query) {
         let (negate, term) = match term.strip_prefix('!') {
             Some(rest) => (true, rest.to_owned()),
@@ -42,7 +44,7 @@ pub fn apply(query: &str, q: &mut IssueQuery) -> Result<(), ApiError> {
             continue;
         };
         match key {
-            "is" => match value {
+            "is" if !matches!(value, "assigned" | "unassigned") => match value {
                 "unresolved" | "resolved" | "ignored" | "muted" | "archived" => {
                     let s = IssueStatus::parse(if value == "archived" {
                         "ignored"
@@ -59,6 +61,30 @@ pub fn apply(query: &str, q: &mut IssueQuery) -> Result<(), ApiError> {
                     )))
                 }
             },
+            "is" if matches!(value, "assigned" | "unassigned") => {
+                assignee = Some(if (value == "assigned") != negate {
+                    AssigneeTerm::Assigned
+                } else {
+                    AssigneeTerm::Unassigned
+                });
+            }
+            "has" if value == "assignee" => {
+                assignee = Some(if negate {
+                    AssigneeTerm::Unassigned
+                } else {
+                    AssigneeTerm::Assigned
+                });
+            }
+            "assigned" | "assigned_to" if !negate => {
+                assignee = Some(match value {
+                    "me" => AssigneeTerm::Me,
+                    "none" | "nobody" => AssigneeTerm::Unassigned,
+                    v => match v.strip_prefix('#') {
+                        Some(team) => AssigneeTerm::Team(team.to_owned()),
+                        None => AssigneeTerm::Email(v.to_owned()),
+                    },
+                });
+            }
             "level" if !negate => q.levels.extend(value.split(',').map(str::to_owned)),
             "type" | "issue.type" if !negate => {
                 for v in value.split(',') {
@@ -81,7 +107,54 @@ pub fn apply(query: &str, q: &mut IssueQuery) -> Result<(), ApiError> {
             }),
         }
     }
-    Ok(())
+    Ok(assignee)
+}
+
+/// An `assigned:` / `has:assignee` / `is:assigned` term, before names are looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssigneeTerm {
+    /// `assigned:me`.
+    Me,
+    /// `assigned:someone@example.com`.
+    Email(String),
+    /// `assigned:#team`.
+    Team(String),
+    /// `is:unassigned`, `!has:assignee`, `assigned:none`.
+    Unassigned,
+    /// `is:assigned`, `has:assignee`.
+    Assigned,
+}
+
+/// Resolves an assignee term to a filter: `me` is `viewer`; unknown names are a 400.
+pub async fn resolve_assignee(
+    store: &dyn Store,
+    term: AssigneeTerm,
+    viewer: Option<UserId>,
+) -> Result<AssigneeFilter, ApiError> {
+    Ok(match term {
+        AssigneeTerm::Me => AssigneeFilter::User(
+            viewer
+                .ok_or_else(|| ApiError::BadRequest("assigned:me needs a signed-in user".into()))?,
+        ),
+        AssigneeTerm::Email(email) => AssigneeFilter::User(
+            store
+                .user_by_email(&email)
+                .await?
+                .map(|(u, _)| u.id)
+                .ok_or_else(|| ApiError::BadRequest(format!("no user '{email}'")))?,
+        ),
+        AssigneeTerm::Team(slug) => AssigneeFilter::Team(
+            store
+                .list_teams()
+                .await?
+                .into_iter()
+                .find(|t| t.team.slug == slug)
+                .map(|t| t.team.id)
+                .ok_or_else(|| ApiError::BadRequest(format!("no team '#{slug}'")))?,
+        ),
+        AssigneeTerm::Unassigned => AssigneeFilter::Unassigned,
+        AssigneeTerm::Assigned => AssigneeFilter::Assigned,
+    })
 }
 
 /// `24h`, `14d`, `30m`, `2w` → seconds.
@@ -123,6 +196,28 @@ mod tests {
             }
         );
         assert!(q.tags[2].negate);
+    }
+
+    #[test]
+    fn parses_assignee_terms() {
+        let term = |s: &str| apply(s, &mut IssueQuery::default()).unwrap();
+        assert_eq!(term("assigned:me"), Some(AssigneeTerm::Me));
+        assert_eq!(
+            term("assigned:#backend"),
+            Some(AssigneeTerm::Team("backend".into()))
+        );
+        assert_eq!(
+            term("assigned:a@b.c"),
+            Some(AssigneeTerm::Email("a@b.c".into()))
+        );
+        assert_eq!(term("!has:assignee"), Some(AssigneeTerm::Unassigned));
+        assert_eq!(term("has:assignee"), Some(AssigneeTerm::Assigned));
+        assert_eq!(term("is:unassigned"), Some(AssigneeTerm::Unassigned));
+        assert_eq!(
+            term("is:assigned level:error"),
+            Some(AssigneeTerm::Assigned)
+        );
+        assert_eq!(term("level:error"), None);
     }
 
     #[test]

@@ -256,6 +256,7 @@ pub fn process_event(
         release: ev.release,
         environment: ev.environment,
         user_key: ev.user_key,
+        trace_id: ev.trace_id,
         tags: ev.tags,
         payload: compressed.data,
         payload_dict: compressed.dict_id,

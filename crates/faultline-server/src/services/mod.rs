@@ -1,3 +1,4 @@
-//! Background services: the digest (single writer) and dictionary training.
+//! Background services: the digest (single writer), dictionary training and periodic upkeep.
 
 pub mod digest;
+pub mod maintenance;

@@ -8,7 +8,8 @@ use super::lock_key;
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::rules::{
-    check_slug, check_token, check_user, new_token_secret, now, random_hex, token_hash,
+    check_slug, check_token, check_user, new_token_secret, normalize_email, now, random_hex,
+    token_hash,
 };
 use crate::Bootstrap;
 
@@ -285,7 +286,8 @@ pub(super) async fn token_by_secret(c: &Object, secret: &str) -> Result<Option<A
 }
 
 pub(super) async fn create_user(c: &Object, email: &str, hash: &str, role: &str) -> Result<User> {
-    check_user(email, role)?;
+    let email = normalize_email(email);
+    check_user(&email, role)?;
     let id: i64 = c
         .query_one(
             "INSERT INTO users (email, password_hash, role, created_at)
@@ -296,7 +298,7 @@ pub(super) async fn create_user(c: &Object, email: &str, hash: &str, role: &str)
         .try_get(0)?;
     Ok(User {
         id: UserId(id),
-        email: email.to_owned(),
+        email,
         role: role.to_owned(),
     })
 }

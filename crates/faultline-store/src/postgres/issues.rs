@@ -1,16 +1,15 @@
 //! Issues on PostgreSQL: resolving fingerprints to issues (creating new ones under a lock on
-//! their hashes), counters, regression, tags and hourly counts, status changes.
+//! their hashes), counters, regression and escalation, tags and hourly counts.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use deadpool_postgres::{Object, Transaction};
+use deadpool_postgres::Transaction;
 
 use super::lock_key;
 use crate::batch::NewEvent;
-use crate::error::{Result, StoreError};
-use crate::model::{Issue, IssueId};
-use crate::query::StatusChange;
-use crate::rules::{now, reopens, ResolvedState};
+use crate::error::Result;
+use crate::model::IssueStatus;
+use crate::rules::{escalation_data, now, reopens, IgnoreThresholds, ResolvedState};
 
 pub(super) type HashKey = (i64, String);
 
@@ -136,7 +135,7 @@ pub(super) async fn resolve_issues(
         )
         .await?;
     }
-    insert_activity(tx, "first_seen", &activity).await?;
+    insert_activity(tx, "first_seen", &activity, None).await?;
     Ok(Resolved {
         issues,
         creator,
@@ -179,10 +178,12 @@ async fn create_issue(tx: &Transaction<'_>, ev: &NewEvent) -> Result<i64> {
     Ok(row.try_get(0)?)
 }
 
+/// Adds `kind` entries (issue, data) to the activity log; `user` did them (none: the system).
 pub(super) async fn insert_activity(
     tx: &tokio_postgres::Transaction<'_>,
     kind: &str,
     rows: &[(i64, String)],
+    user: Option<i64>,
 ) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
@@ -190,16 +191,37 @@ pub(super) async fn insert_activity(
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let data: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     tx.execute(
-        "INSERT INTO issue_activity (issue_id, kind, data, created_at)
-         SELECT id, $3, data, $4 FROM unnest($1::bigint[], $2::text[]) AS u(id, data)",
-        &[&ids, &data, &kind, &now()],
+        "INSERT INTO issue_activity (issue_id, kind, data, created_at, user_id)
+         SELECT id, $3, data, $4, $5::bigint FROM unnest($1::bigint[], $2::text[]) AS u(id, data)",
+        &[&ids, &data, &kind, &now(), &user],
     )
     .await?;
     Ok(())
 }
 
-/// Locks the touched issues (in id order), reopens the ones these events regress, and adds the
-/// batch's counts. Returns the regressed issues.
+/// Brings issues back from an ignore whose condition was met: unresolved, `escalating`, the
+/// conditions cleared, a `set_escalating` entry each (`rows`: issue and activity data).
+pub(super) async fn escalate(
+    tx: &tokio_postgres::Transaction<'_>,
+    rows: &[(i64, String)],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    tx.execute(
+        "UPDATE issues SET status = 'unresolved', substatus = 'escalating',
+           ignore_until = NULL, ignore_until_events = NULL, ignore_until_users = NULL
+         WHERE id = ANY($1)",
+        &[&ids],
+    )
+    .await?;
+    insert_activity(tx, "set_escalating", rows, None).await
+}
+
+/// Locks the touched issues (in id order), reopens the ones these events regress, brings back
+/// the ignored ones whose condition they meet, and adds the batch's counts. Returns the regressed
+/// issues.
 pub(super) async fn update_issues(
     tx: &Transaction<'_>,
     aggs: &BTreeMap<i64, IssueAgg>,
@@ -213,11 +235,14 @@ pub(super) async fn update_issues(
     let ids: Vec<i64> = aggs.keys().copied().collect();
     let stmt = tx
         .prepare_cached(
-            "SELECT id, status, resolved_in_release, resolved_in_next_release, resolved_at
+            "SELECT id, status, resolved_in_release, resolved_in_next_release, resolved_at,
+                    ignore_until, ignore_until_events, ignore_until_users, times_seen, users_seen
              FROM issues WHERE id = ANY($1) ORDER BY id FOR UPDATE",
         )
         .await?;
     let mut activity = Vec::new();
+    let mut escalating = Vec::new();
+    let t = now();
     for r in tx.query(&stmt, &[&ids]).await? {
         let id: i64 = r.try_get(0)?;
         let state = ResolvedState {
@@ -227,8 +252,25 @@ pub(super) async fn update_issues(
             resolved_at: r.try_get(4)?,
         };
         let Some(agg) = aggs.get(&id) else { continue };
-        if new_issues.contains(&id) || state.status != "resolved" {
+        if new_issues.contains(&id) {
             continue;
+        }
+        match IssueStatus::parse(&state.status) {
+            Some(IssueStatus::Resolved) => {}
+            Some(IssueStatus::Ignored) => {
+                let ignore = IgnoreThresholds {
+                    until: r.try_get(5)?,
+                    events: r.try_get(6)?,
+                    users: r.try_get(7)?,
+                };
+                let times_seen = r.try_get::<_, i64>(8)? + agg.count;
+                let users_seen = r.try_get::<_, i64>(9)? + new_users.get(&id).copied().unwrap_or(0);
+                if let Some(reason) = ignore.reached(times_seen, users_seen, t) {
+                    escalating.push((id, escalation_data(reason)));
+                }
+                continue;
+            }
+            _ => continue,
         }
         let releases: Vec<String> = agg.releases.iter().cloned().collect();
         let seen = release_first_seen(tx, agg.project_id, &state, &releases).await?;
@@ -251,8 +293,9 @@ pub(super) async fn update_issues(
             &[&r],
         )
         .await?;
-        insert_activity(tx, "set_regression", &activity).await?;
+        insert_activity(tx, "set_regression", &activity, None).await?;
     }
+    escalate(tx, &escalating).await?;
     let n: Vec<i64> = aggs.values().map(|a| a.count).collect();
     let users: Vec<i64> = ids
         .iter()
@@ -351,54 +394,4 @@ pub(super) async fn upsert_tags_and_hours(
         tx.execute(&stmt, &[&h_id, &hour, &count]).await?;
     }
     Ok(())
-}
-
-pub(super) async fn set_issue_status(
-    c: &mut Object,
-    id: IssueId,
-    change: StatusChange,
-) -> Result<Issue> {
-    let tx = c.transaction().await?;
-    let project: i64 = tx
-        .query_opt(
-            "SELECT project_id FROM issues WHERE id = $1 FOR UPDATE",
-            &[&id.0],
-        )
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("issue {id}")))?
-        .try_get(0)?;
-    let (status, substatus, in_release, in_next): (&str, Option<&str>, Option<String>, bool) =
-        match &change {
-            StatusChange::Unresolve => ("unresolved", Some("ongoing"), None, false),
-            StatusChange::Resolve => ("resolved", None, None, false),
-            StatusChange::Ignore => ("ignored", Some("archived_forever"), None, false),
-            StatusChange::ResolveInRelease(r) => ("resolved", None, Some(r.clone()), false),
-            StatusChange::ResolveInNextRelease => {
-                let latest = tx
-                    .query_opt(
-                        "SELECT version FROM releases WHERE project_id = $1
-                         ORDER BY first_seen DESC, id DESC LIMIT 1",
-                        &[&project],
-                    )
-                    .await?
-                    .map(|r| r.try_get::<_, String>(0))
-                    .transpose()?;
-                ("resolved", None, latest, true)
-            }
-        };
-    tx.execute(
-        "UPDATE issues SET status = $1, substatus = $2, resolved_in_release = $3,
-           resolved_in_next_release = $4,
-           resolved_at = CASE WHEN $1 = 'resolved' THEN $5 ELSE resolved_at END
-         WHERE id = $6",
-        &[&status, &substatus, &in_release, &in_next, &now(), &id.0],
-    )
-    .await?;
-    let data = serde_json::json!({
-        "status": status, "inRelease": in_release, "inNextRelease": in_next,
-    });
-    insert_activity(&tx, "set_status", &[(id.0, data.to_string())]).await?;
-    let issue = super::read::issue(&*tx, id).await?;
-    tx.commit().await?;
-    issue.ok_or_else(|| StoreError::NotFound(format!("issue {id}")))
 }

@@ -6,11 +6,14 @@
 //! work that must happen once across nodes (dictionary training, [`Store::claim_job`]) is
 //! claimed with advisory locks or `FOR UPDATE SKIP LOCKED`.
 
+mod accounts;
 mod admin;
 mod issues;
+mod overview;
 mod read;
 pub mod scratch;
 mod side;
+mod triage;
 mod write;
 
 use std::collections::HashMap;
@@ -28,7 +31,7 @@ use crate::codec::{Codec, Dictionary};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::query::{IssueQuery, StatusChange};
-use crate::rules::{event_id_bytes, now};
+use crate::rules::{event_id_bytes, now, trace_id_bytes};
 pub use scratch::ScratchDatabase;
 
 use crate::{redact, BatchOutcome, Bootstrap, Store, WriteBatch};
@@ -46,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job_claims",
         include_str!("../../migrations/postgres/0002_job_claims.sql"),
     ),
+    (
+        3,
+        "ui",
+        include_str!("../../migrations/postgres/0003_ui.sql"),
+    ),
 ];
 
 /// Every table, parents first (the order a copy into an empty database follows).
@@ -55,6 +63,8 @@ pub const TABLES: &[&str] = &[
     "projects",
     "project_keys",
     "users",
+    "user_sessions",
+    "team_members",
     "api_tokens",
     "issues",
     "issue_hashes",

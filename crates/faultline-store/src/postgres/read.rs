@@ -8,15 +8,24 @@ use crate::codec::{Codec, Dictionary};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::query::{IssueQuery, IssueSort};
+use crate::rules::{assignee_condition, assignee_of, IgnoreThresholds};
 
 const ISSUE_COLUMNS: &str = "i.id, i.project_id, i.grouping_version, i.grouping_variant,
     i.grouping_components, i.primary_hash, i.title, i.culprit, i.kind, i.level, i.platform,
     i.metadata, i.status, i.substatus, i.resolved_in_release, i.resolved_in_next_release,
     i.resolved_at, i.first_seen, i.last_seen, i.times_seen, i.users_seen, i.first_release,
-    i.last_release";
+    i.last_release, i.assignee_user_id, i.assignee_team_id, i.ignore_until, i.ignore_until_events,
+    i.ignore_until_users";
 
 fn issue_row(r: &Row) -> Result<Issue> {
     let status: String = r.try_get(12)?;
+    let status = IssueStatus::parse(&status).unwrap_or(IssueStatus::Unresolved);
+    let (times_seen, users_seen) = (r.try_get(19)?, r.try_get(20)?);
+    let ignore = IgnoreThresholds {
+        until: r.try_get(25)?,
+        events: r.try_get(26)?,
+        users: r.try_get(27)?,
+    };
     Ok(Issue {
         id: IssueId(r.try_get(0)?),
         project_id: ProjectId(r.try_get(1)?),
@@ -30,17 +39,19 @@ fn issue_row(r: &Row) -> Result<Issue> {
         level: r.try_get(9)?,
         platform: r.try_get(10)?,
         metadata: r.try_get(11)?,
-        status: IssueStatus::parse(&status).unwrap_or(IssueStatus::Unresolved),
+        status,
         substatus: r.try_get(13)?,
         resolved_in_release: r.try_get(14)?,
         resolved_in_next_release: r.try_get(15)?,
         resolved_at: r.try_get(16)?,
         first_seen: r.try_get(17)?,
         last_seen: r.try_get(18)?,
-        times_seen: r.try_get(19)?,
-        users_seen: r.try_get(20)?,
+        times_seen,
+        users_seen,
         first_release: r.try_get(21)?,
         last_release: r.try_get(22)?,
+        assignee: assignee_of(r.try_get(23)?, r.try_get(24)?),
+        ignore_limits: ignore.remaining(status, times_seen, users_seen),
     })
 }
 
@@ -119,6 +130,9 @@ pub(super) async fn list_issues(c: &Object, q: &IssueQuery) -> Result<Vec<Issue>
     }
     if let Some(t) = q.first_seen_since {
         conds.push(format!("i.first_seen >= {}", args.push(t)));
+    }
+    if let Some(f) = q.assignee {
+        conds.push(assignee_condition(f, |id| args.push(id)));
     }
     let order = match q.sort {
         IssueSort::LastSeen => "i.last_seen DESC, i.id DESC",
@@ -289,6 +303,62 @@ pub(super) async fn event_by_id(
         .await?
         .into_iter()
         .next())
+}
+
+/// The event ids just older and just newer than row `row_id` in `issue`.
+pub(super) async fn event_neighbours(
+    c: &Object,
+    issue: IssueId,
+    row_id: i64,
+) -> Result<(Option<String>, Option<String>)> {
+    let older = c
+        .prepare_cached(
+            "SELECT event_id FROM events WHERE issue_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1",
+        )
+        .await?;
+    let newer = c
+        .prepare_cached(
+            "SELECT event_id FROM events WHERE issue_id = $1 AND id > $2 ORDER BY id LIMIT 1",
+        )
+        .await?;
+    let mut out = [None, None];
+    for (slot, stmt) in out.iter_mut().zip([older, newer]) {
+        if let Some(r) = c.query_opt(&stmt, &[&issue.0, &row_id]).await? {
+            *slot = Some(hex::encode(r.try_get::<_, Vec<u8>>(0)?));
+        }
+    }
+    let [older, newer] = out;
+    Ok((older, newer))
+}
+
+/// Events of every project with this trace id (16 bytes), newest first.
+pub(super) async fn trace_events(
+    c: &Object,
+    trace_id: &[u8],
+    limit: u64,
+) -> Result<Vec<TraceEvent>> {
+    let stmt = c
+        .prepare_cached(
+            "SELECT e.project_id, p.slug, e.issue_id, i.title, e.event_id, e.timestamp
+             FROM events e JOIN issues i ON i.id = e.issue_id JOIN projects p ON p.id = e.project_id
+             WHERE e.trace_id = $1 ORDER BY e.timestamp DESC, e.id DESC LIMIT $2",
+        )
+        .await?;
+    let limit = limit.min(i64::MAX as u64) as i64;
+    c.query(&stmt, &[&trace_id, &limit])
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(TraceEvent {
+                project_id: ProjectId(r.try_get(0)?),
+                project_slug: r.try_get(1)?,
+                issue_id: IssueId(r.try_get(2)?),
+                title: r.try_get(3)?,
+                event_id: hex::encode(r.try_get::<_, Vec<u8>>(4)?),
+                timestamp: r.try_get(5)?,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn agents(c: &Object, project: Option<ProjectId>) -> Result<Vec<Agent>> {

@@ -106,6 +106,60 @@ impl Store for PgStore {
     async fn create_user(&self, email: &str, password_hash: &str, role: &str) -> Result<User> {
         admin::create_user(&self.conn().await?, email, password_hash, role).await
     }
+    async fn list_users(&self) -> Result<Vec<User>> {
+        accounts::users(&self.conn().await?, "TRUE", &[]).await
+    }
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        accounts::user(&self.conn().await?, id).await
+    }
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>> {
+        accounts::user_by_email(&self.conn().await?, email).await
+    }
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<()> {
+        accounts::set_user_column(&self.conn().await?, id, "password_hash", password_hash).await
+    }
+    async fn set_user_role(&self, id: UserId, role: &str) -> Result<()> {
+        accounts::set_user_column(&self.conn().await?, id, "role", role).await
+    }
+
+    async fn create_session(&self, user: UserId, ttl_secs: f64) -> Result<(String, String)> {
+        accounts::create_session(&mut self.conn().await?, user, ttl_secs).await
+    }
+    async fn session_by_secret(&self, secret: &str) -> Result<Option<UserSession>> {
+        accounts::session_by_secret(&self.conn().await?, secret).await
+    }
+    async fn delete_session(&self, secret: &str) -> Result<()> {
+        accounts::delete_sessions(&self.conn().await?, None, None, Some(secret)).await
+    }
+    async fn delete_user_sessions(&self, user: UserId, keep: Option<&str>) -> Result<()> {
+        accounts::delete_sessions(&self.conn().await?, Some(user), keep, None).await
+    }
+
+    async fn list_teams(&self) -> Result<Vec<TeamMembers>> {
+        accounts::teams(&self.conn().await?).await
+    }
+    async fn team(&self, id: TeamId) -> Result<Option<Team>> {
+        accounts::team(&self.conn().await?, id).await
+    }
+    async fn create_team(&self, org: &str, slug: &str, name: &str) -> Result<Team> {
+        accounts::create_team(&self.conn().await?, org, slug, name).await
+    }
+    async fn add_team_member(&self, team: TeamId, user: UserId) -> Result<()> {
+        accounts::add_team_member(&mut self.conn().await?, team, user).await
+    }
+    async fn remove_team_member(&self, team: TeamId, user: UserId) -> Result<()> {
+        accounts::remove_team_member(&self.conn().await?, team, user).await
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
+        accounts::tokens(&self.conn().await?).await
+    }
+    async fn revoke_token(&self, id: TokenId) -> Result<()> {
+        accounts::revoke_token(&self.conn().await?, id).await
+    }
+    async fn rename_key(&self, key: KeyId, label: &str) -> Result<()> {
+        accounts::rename_key(&self.conn().await?, key, label).await
+    }
 
     async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
         let mut attempt = 0;
@@ -177,8 +231,30 @@ impl Store for PgStore {
     async fn issue(&self, id: IssueId) -> Result<Option<Issue>> {
         read::issue(&**self.conn().await?, id).await
     }
-    async fn set_issue_status(&self, id: IssueId, change: StatusChange) -> Result<Issue> {
-        issues::set_issue_status(&mut self.conn().await?, id, change).await
+    async fn set_issue_status_as(
+        &self,
+        id: IssueId,
+        change: StatusChange,
+        actor: Option<UserId>,
+    ) -> Result<Issue> {
+        triage::set_issue_status(&mut self.conn().await?, id, change, actor).await
+    }
+    async fn assign_issue(
+        &self,
+        id: IssueId,
+        to: Option<Assignee>,
+        actor: Option<UserId>,
+    ) -> Result<Issue> {
+        triage::assign_issue(&mut self.conn().await?, id, to, actor).await
+    }
+    async fn add_comment(&self, id: IssueId, user: UserId, text: &str) -> Result<Activity> {
+        triage::add_comment(&mut self.conn().await?, id, user, text).await
+    }
+    async fn issue_activity(&self, id: IssueId) -> Result<Vec<Activity>> {
+        triage::issue_activity(&self.conn().await?, id).await
+    }
+    async fn unignore_expired(&self, now: f64) -> Result<u64> {
+        triage::unignore_expired(&mut self.conn().await?, now).await
     }
     async fn issue_hourly_counts(
         &self,
@@ -209,6 +285,19 @@ impl Store for PgStore {
     async fn oldest_event(&self, issue: IssueId) -> Result<Option<StoredEvent>> {
         read::oldest_event(&self.conn().await?, &self.inner.codec, issue).await
     }
+    async fn event_neighbours(
+        &self,
+        issue: IssueId,
+        row_id: i64,
+    ) -> Result<(Option<String>, Option<String>)> {
+        read::event_neighbours(&self.conn().await?, issue, row_id).await
+    }
+    async fn trace_events(&self, trace_id: &str, limit: u64) -> Result<Vec<TraceEvent>> {
+        let Some(id) = trace_id_bytes(trace_id) else {
+            return Ok(Vec::new());
+        };
+        read::trace_events(&self.conn().await?, &id, limit).await
+    }
     async fn event_by_id(&self, project: ProjectId, event_id: &str) -> Result<Option<StoredEvent>> {
         let Some(id) = event_id_bytes(event_id) else {
             return Ok(None);
@@ -237,6 +326,15 @@ impl Store for PgStore {
     }
     async fn list_agents(&self, project: Option<ProjectId>) -> Result<Vec<Agent>> {
         read::agents(&self.conn().await?, project).await
+    }
+    async fn list_releases(&self, project: Option<ProjectId>) -> Result<Vec<ReleaseSummary>> {
+        overview::releases(&self.conn().await?, project).await
+    }
+    async fn project_summaries(&self, since: f64) -> Result<Vec<ProjectSummary>> {
+        overview::project_summaries(&self.conn().await?, since).await
+    }
+    async fn list_environments(&self, project: Option<ProjectId>) -> Result<Vec<String>> {
+        overview::environments(&self.conn().await?, project).await
     }
     async fn session_hours(&self, project: ProjectId) -> Result<Vec<SessionHour>> {
         read::session_hours(&self.conn().await?, project).await

@@ -17,7 +17,7 @@ use super::{side, Failure};
 use crate::batch::{EventOutcome, NewEvent, WriteBatch};
 use crate::error::{Result, StoreError};
 use crate::model::IssueId;
-use crate::rules::{hour_of, now};
+use crate::rules::{hour_of, now, trace_id_bytes};
 use crate::BatchOutcome;
 
 pub(super) async fn write_batch(
@@ -65,8 +65,9 @@ pub(super) async fn write_batch(
     insert_attachments(&tx, batch, &event_ids, &stored).await?;
 
     let mut aggs: BTreeMap<i64, IssueAgg> = BTreeMap::new();
-    let mut releases: BTreeMap<HashKey, (f64, f64)> = BTreeMap::new();
-    let mut environments: BTreeMap<HashKey, (f64, f64)> = BTreeMap::new();
+    // (project, name) → (first, last, stored events) for releases and environments.
+    let mut releases: BTreeMap<HashKey, Seen> = BTreeMap::new();
+    let mut environments: BTreeMap<HashKey, Seen> = BTreeMap::new();
     let mut users: BTreeSet<(i64, &str)> = BTreeSet::new();
     for (i, ev) in batch.events.iter().enumerate().filter(|(i, _)| stored[*i]) {
         let issue_id = issues[i];
@@ -110,8 +111,8 @@ pub(super) async fn write_batch(
         }
     }
     let new_users = insert_users(&tx, &users).await?;
-    upsert_seen(&tx, "releases", "version", &releases, true).await?;
-    upsert_seen(&tx, "environments", "name", &environments, false).await?;
+    upsert_releases(&tx, &releases).await?;
+    upsert_environments(&tx, &environments).await?;
     let regressed = update_issues(&tx, &aggs, new_issues, &new_users).await?;
     upsert_tags_and_hours(&tx, &aggs).await?;
     side::write(&tx, batch).await?;
@@ -136,10 +137,15 @@ pub(super) async fn write_batch(
     Ok(BatchOutcome { events })
 }
 
-fn widen(map: &mut BTreeMap<HashKey, (f64, f64)>, key: HashKey, ts: f64) {
-    let e = map.entry(key).or_insert((ts, ts));
+/// A release's or environment's first and last event of the batch, and how many were stored.
+type Seen = (f64, f64, i64);
+
+/// Widens first and last seen to `ts` and counts the event.
+fn widen(map: &mut BTreeMap<HashKey, Seen>, key: HashKey, ts: f64) {
+    let e = map.entry(key).or_insert((ts, ts, 0));
     e.0 = e.0.min(ts);
     e.1 = e.1.max(ts);
+    e.2 += 1;
 }
 
 fn cached_hashes(
@@ -180,11 +186,16 @@ async fn insert_events<'a>(
     let received: Vec<f64> = order.iter().map(|i| ev(i).received).collect();
     let dict: Vec<Option<i64>> = order.iter().map(|i| ev(i).payload_dict).collect();
     let payload: Vec<&[u8]> = order.iter().map(|i| ev(i).payload.as_slice()).collect();
+    let trace: Vec<Option<Vec<u8>>> = order
+        .iter()
+        .map(|i| ev(i).trace_id.as_deref().and_then(trace_id_bytes))
+        .collect();
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO events (project_id, issue_id, event_id, timestamp, received, dict_id, payload)
+            "INSERT INTO events (project_id, issue_id, event_id, timestamp, received, dict_id, payload,
+                                 trace_id)
              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::float8[],
-                                  $5::float8[], $6::bigint[], $7::bytea[])
+                                  $5::float8[], $6::bigint[], $7::bytea[], $8::bytea[])
              ON CONFLICT (project_id, event_id) DO NOTHING
              RETURNING project_id, event_id",
         )
@@ -192,7 +203,9 @@ async fn insert_events<'a>(
     let rows = tx
         .query(
             &stmt,
-            &[&project, &issue, &id, &ts, &received, &dict, &payload],
+            &[
+                &project, &issue, &id, &ts, &received, &dict, &payload, &trace,
+            ],
         )
         .await?;
     let mut by_key: HashMap<(i64, &[u8]), &'a [u8]> = HashMap::new();
@@ -266,33 +279,51 @@ async fn insert_users(
     Ok(out)
 }
 
-/// Upserts `releases` or `environments` rows, widening first and last seen.
-async fn upsert_seen(
-    tx: &Transaction<'_>,
-    table: &str,
-    name_col: &str,
-    rows: &BTreeMap<HashKey, (f64, f64)>,
-    first_not_after_now: bool,
-) -> Result<()> {
+/// Upserts the batch's releases: widens first and last seen (first never after now) and adds
+/// the stored events.
+async fn upsert_releases(tx: &Transaction<'_>, rows: &BTreeMap<HashKey, Seen>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let t = now();
     let p: Vec<i64> = rows.keys().map(|k| k.0).collect();
     let n: Vec<&str> = rows.keys().map(|k| k.1.as_str()).collect();
-    let first: Vec<f64> = rows
-        .values()
-        .map(|v| if first_not_after_now { t.min(v.0) } else { v.0 })
-        .collect();
+    let first: Vec<f64> = rows.values().map(|v| t.min(v.0)).collect();
     let last: Vec<f64> = rows.values().map(|v| v.1).collect();
-    let sql = format!(
-        "INSERT INTO {table} (project_id, {name_col}, first_seen, last_seen)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::float8[])
-         ON CONFLICT (project_id, {name_col}) DO UPDATE SET
-           first_seen = LEAST({table}.first_seen, excluded.first_seen),
-           last_seen = GREATEST({table}.last_seen, excluded.last_seen)"
-    );
-    let stmt = tx.prepare_cached(&sql).await?;
+    let events: Vec<i64> = rows.values().map(|v| v.2).collect();
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO releases (project_id, version, first_seen, last_seen, events)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::float8[],
+                                  $5::bigint[])
+             ON CONFLICT (project_id, version) DO UPDATE SET
+               first_seen = LEAST(releases.first_seen, excluded.first_seen),
+               last_seen = GREATEST(releases.last_seen, excluded.last_seen),
+               events = releases.events + excluded.events",
+        )
+        .await?;
+    tx.execute(&stmt, &[&p, &n, &first, &last, &events]).await?;
+    Ok(())
+}
+
+/// Upserts the batch's environments, widening first and last seen.
+async fn upsert_environments(tx: &Transaction<'_>, rows: &BTreeMap<HashKey, Seen>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let p: Vec<i64> = rows.keys().map(|k| k.0).collect();
+    let n: Vec<&str> = rows.keys().map(|k| k.1.as_str()).collect();
+    let first: Vec<f64> = rows.values().map(|v| v.0).collect();
+    let last: Vec<f64> = rows.values().map(|v| v.1).collect();
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO environments (project_id, name, first_seen, last_seen)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::float8[])
+             ON CONFLICT (project_id, name) DO UPDATE SET
+               first_seen = LEAST(environments.first_seen, excluded.first_seen),
+               last_seen = GREATEST(environments.last_seen, excluded.last_seen)",
+        )
+        .await?;
     tx.execute(&stmt, &[&p, &n, &first, &last]).await?;
     Ok(())
 }

@@ -8,7 +8,9 @@ use crate::model::*;
 use crate::Bootstrap;
 
 pub(super) use crate::rules::token_hash;
-use crate::rules::{check_slug, check_token, check_user, new_token_secret, random_hex};
+use crate::rules::{
+    check_slug, check_token, check_user, new_token_secret, normalize_email, random_hex,
+};
 
 pub(super) fn bootstrap(c: &mut Connection) -> Result<Bootstrap> {
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -255,14 +257,15 @@ pub(super) fn token_by_hash(c: &Connection, hash: &str) -> Result<Option<ApiToke
 }
 
 pub(super) fn create_user(c: &mut Connection, email: &str, hash: &str, role: &str) -> Result<User> {
-    check_user(email, role)?;
+    let email = normalize_email(email);
+    check_user(&email, role)?;
     c.execute(
         "INSERT INTO users (email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![email, hash, role, now()],
     )?;
     Ok(User {
         id: UserId(c.last_insert_rowid()),
-        email: email.to_owned(),
+        email,
         role: role.to_owned(),
     })
 }

@@ -4,8 +4,11 @@
 //! SQLite never sees two writers from this process) and a small pool of reader connections.
 //! Blocking calls run on tokio's blocking pool.
 
+mod accounts;
 mod admin;
+mod overview;
 mod read;
+mod triage;
 mod write;
 
 use std::collections::HashMap;
@@ -19,6 +22,7 @@ use crate::codec::{Codec, Dictionary};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::query::{IssueQuery, StatusChange};
+use crate::rules::trace_id_bytes;
 use crate::{BatchOutcome, Bootstrap, Store, WriteBatch};
 
 /// Migrations, in order; each runs once, in its own transaction.
@@ -33,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job_claims",
         include_str!("../../migrations/sqlite/0002_job_claims.sql"),
     ),
+    (3, "ui", include_str!("../../migrations/sqlite/0003_ui.sql")),
 ];
 
 /// WAL size (in 4 KiB frames, 8 MiB) past which the writer restarts the WAL itself.
@@ -344,6 +349,78 @@ impl Store for SqliteStore {
         self.write(move |c, _| admin::create_user(c, &email, &hash, &role))
             .await
     }
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.read(|c| accounts::users(c, "1 = 1", [])).await
+    }
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        self.read(move |c| accounts::user(c, id)).await
+    }
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>> {
+        let email = email.to_owned();
+        self.read(move |c| accounts::user_by_email(c, &email)).await
+    }
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<()> {
+        let hash = password_hash.to_owned();
+        self.write(move |c, _| accounts::set_user_column(c, id, "password_hash", &hash))
+            .await
+    }
+    async fn set_user_role(&self, id: UserId, role: &str) -> Result<()> {
+        let role = role.to_owned();
+        self.write(move |c, _| accounts::set_user_column(c, id, "role", &role))
+            .await
+    }
+
+    async fn create_session(&self, user: UserId, ttl_secs: f64) -> Result<(String, String)> {
+        self.write(move |c, _| accounts::create_session(c, user, ttl_secs))
+            .await
+    }
+    async fn session_by_secret(&self, secret: &str) -> Result<Option<UserSession>> {
+        let secret = secret.to_owned();
+        self.read(move |c| accounts::session_by_secret(c, &secret))
+            .await
+    }
+    async fn delete_session(&self, secret: &str) -> Result<()> {
+        let secret = secret.to_owned();
+        self.write(move |c, _| accounts::delete_sessions(c, None, None, Some(&secret)))
+            .await
+    }
+    async fn delete_user_sessions(&self, user: UserId, keep: Option<&str>) -> Result<()> {
+        let keep = keep.map(str::to_owned);
+        self.write(move |c, _| accounts::delete_sessions(c, Some(user), keep.as_deref(), None))
+            .await
+    }
+
+    async fn list_teams(&self) -> Result<Vec<TeamMembers>> {
+        self.read(accounts::teams).await
+    }
+    async fn team(&self, id: TeamId) -> Result<Option<Team>> {
+        self.read(move |c| accounts::team(c, id)).await
+    }
+    async fn create_team(&self, org: &str, slug: &str, name: &str) -> Result<Team> {
+        let (org, slug, name) = (org.to_owned(), slug.to_owned(), name.to_owned());
+        self.write(move |c, _| accounts::create_team(c, &org, &slug, &name))
+            .await
+    }
+    async fn add_team_member(&self, team: TeamId, user: UserId) -> Result<()> {
+        self.write(move |c, _| accounts::add_team_member(c, team, user))
+            .await
+    }
+    async fn remove_team_member(&self, team: TeamId, user: UserId) -> Result<()> {
+        self.write(move |c, _| accounts::remove_team_member(c, team, user))
+            .await
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.read(accounts::tokens).await
+    }
+    async fn revoke_token(&self, id: TokenId) -> Result<()> {
+        self.write(move |c, _| accounts::revoke_token(c, id)).await
+    }
+    async fn rename_key(&self, key: KeyId, label: &str) -> Result<()> {
+        let label = label.to_owned();
+        self.write(move |c, _| accounts::rename_key(c, key, &label))
+            .await
+    }
 
     async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
         self.write(move |c, inner| {
@@ -425,8 +502,34 @@ impl Store for SqliteStore {
     async fn issue(&self, id: IssueId) -> Result<Option<Issue>> {
         self.read(move |c| read::issue(c, id)).await
     }
-    async fn set_issue_status(&self, id: IssueId, change: StatusChange) -> Result<Issue> {
-        self.write(move |c, _| write::set_issue_status(c, id, change))
+    async fn set_issue_status_as(
+        &self,
+        id: IssueId,
+        change: StatusChange,
+        actor: Option<UserId>,
+    ) -> Result<Issue> {
+        self.write(move |c, _| triage::set_issue_status(c, id, change, actor))
+            .await
+    }
+    async fn assign_issue(
+        &self,
+        id: IssueId,
+        to: Option<Assignee>,
+        actor: Option<UserId>,
+    ) -> Result<Issue> {
+        self.write(move |c, _| triage::assign_issue(c, id, to, actor))
+            .await
+    }
+    async fn add_comment(&self, id: IssueId, user: UserId, text: &str) -> Result<Activity> {
+        let text = text.to_owned();
+        self.write(move |c, _| triage::add_comment(c, id, user, &text))
+            .await
+    }
+    async fn issue_activity(&self, id: IssueId) -> Result<Vec<Activity>> {
+        self.read(move |c| triage::issue_activity(c, id)).await
+    }
+    async fn unignore_expired(&self, now: f64) -> Result<u64> {
+        self.write(move |c, _| triage::unignore_expired(c, now))
             .await
     }
     async fn issue_hourly_counts(
@@ -475,6 +578,20 @@ impl Store for SqliteStore {
         })
         .await
     }
+    async fn event_neighbours(
+        &self,
+        issue: IssueId,
+        row_id: i64,
+    ) -> Result<(Option<String>, Option<String>)> {
+        self.read(move |c| read::event_neighbours(c, issue, row_id))
+            .await
+    }
+    async fn trace_events(&self, trace_id: &str, limit: u64) -> Result<Vec<TraceEvent>> {
+        let Some(id) = trace_id_bytes(trace_id) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |c| read::trace_events(c, &id, limit)).await
+    }
     async fn event_by_id(&self, project: ProjectId, event_id: &str) -> Result<Option<StoredEvent>> {
         let Some(id) = crate::rules::event_id_bytes(event_id) else {
             return Ok(None);
@@ -506,6 +623,16 @@ impl Store for SqliteStore {
     }
     async fn list_agents(&self, project: Option<ProjectId>) -> Result<Vec<Agent>> {
         self.read(move |c| read::agents(c, project)).await
+    }
+    async fn list_releases(&self, project: Option<ProjectId>) -> Result<Vec<ReleaseSummary>> {
+        self.read(move |c| overview::releases(c, project)).await
+    }
+    async fn project_summaries(&self, since: f64) -> Result<Vec<ProjectSummary>> {
+        self.read(move |c| overview::project_summaries(c, since))
+            .await
+    }
+    async fn list_environments(&self, project: Option<ProjectId>) -> Result<Vec<String>> {
+        self.read(move |c| overview::environments(c, project)).await
     }
     async fn session_hours(&self, project: ProjectId) -> Result<Vec<SessionHour>> {
         self.read(move |c| read::session_hours(c, project)).await

@@ -7,15 +7,24 @@ use crate::codec::{Codec, Dictionary};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::query::{IssueQuery, IssueSort};
+use crate::rules::{assignee_condition, assignee_of, IgnoreThresholds};
 
 const ISSUE_COLUMNS: &str = "i.id, i.project_id, i.grouping_version, i.grouping_variant,
     i.grouping_components, i.primary_hash, i.title, i.culprit, i.kind, i.level, i.platform,
     i.metadata, i.status, i.substatus, i.resolved_in_release, i.resolved_in_next_release,
     i.resolved_at, i.first_seen, i.last_seen, i.times_seen, i.users_seen, i.first_release,
-    i.last_release";
+    i.last_release, i.assignee_user_id, i.assignee_team_id, i.ignore_until, i.ignore_until_events,
+    i.ignore_until_users";
 
 fn issue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Issue> {
     let status: String = r.get(12)?;
+    let status = IssueStatus::parse(&status).unwrap_or(IssueStatus::Unresolved);
+    let (times_seen, users_seen) = (r.get(19)?, r.get(20)?);
+    let ignore = IgnoreThresholds {
+        until: r.get(25)?,
+        events: r.get(26)?,
+        users: r.get(27)?,
+    };
     Ok(Issue {
         id: IssueId(r.get(0)?),
         project_id: ProjectId(r.get(1)?),
@@ -29,17 +38,19 @@ fn issue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Issue> {
         level: r.get(9)?,
         platform: r.get(10)?,
         metadata: r.get(11)?,
-        status: IssueStatus::parse(&status).unwrap_or(IssueStatus::Unresolved),
+        status,
         substatus: r.get(13)?,
         resolved_in_release: r.get(14)?,
         resolved_in_next_release: r.get(15)?,
         resolved_at: r.get(16)?,
         first_seen: r.get(17)?,
         last_seen: r.get(18)?,
-        times_seen: r.get(19)?,
-        users_seen: r.get(20)?,
+        times_seen,
+        users_seen,
         first_release: r.get(21)?,
         last_release: r.get(22)?,
+        assignee: assignee_of(r.get(23)?, r.get(24)?),
+        ignore_limits: ignore.remaining(status, times_seen, users_seen),
     })
 }
 
@@ -121,6 +132,11 @@ pub(super) fn list_issues(c: &Connection, q: &IssueQuery) -> Result<Vec<Issue>> 
     if let Some(t) = q.first_seen_since {
         let p = placeholders(&mut args, [SqlValue::Real(t)]);
         conds.push(format!("i.first_seen >= {p}"));
+    }
+    if let Some(f) = q.assignee {
+        conds.push(assignee_condition(f, |id| {
+            placeholders(&mut args, [SqlValue::Integer(id)])
+        }));
     }
     let order = match q.sort {
         IssueSort::LastSeen => "i.last_seen DESC, i.id DESC",
@@ -271,6 +287,47 @@ pub(super) fn event_by_id(
     let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE project_id = ?1 AND event_id = ?2");
     Ok(c.query_row(&sql, params![project.0, event_id], raw_event)
         .optional()?)
+}
+
+/// The event ids just older and just newer than row `row_id` in `issue`.
+pub(super) fn event_neighbours(
+    c: &Connection,
+    issue: IssueId,
+    row_id: i64,
+) -> Result<(Option<String>, Option<String>)> {
+    let id_of = |sql: &str| -> Result<Option<String>> {
+        Ok(c.prepare_cached(sql)?
+            .query_row(params![issue.0, row_id], |r| r.get::<_, Vec<u8>>(0))
+            .optional()?
+            .map(hex::encode))
+    };
+    Ok((
+        id_of(
+            "SELECT event_id FROM events WHERE issue_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT 1",
+        )?,
+        id_of("SELECT event_id FROM events WHERE issue_id = ?1 AND id > ?2 ORDER BY id LIMIT 1")?,
+    ))
+}
+
+/// Events of every project with this trace id (16 bytes), newest first.
+pub(super) fn trace_events(c: &Connection, trace_id: &[u8], limit: u64) -> Result<Vec<TraceEvent>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT e.project_id, p.slug, e.issue_id, i.title, e.event_id, e.timestamp
+         FROM events e JOIN issues i ON i.id = e.issue_id JOIN projects p ON p.id = e.project_id
+         WHERE e.trace_id = ?1 ORDER BY e.timestamp DESC, e.id DESC LIMIT ?2",
+    )?;
+    let limit = limit.min(i64::MAX as u64) as i64;
+    let rows = stmt.query_map(params![trace_id, limit], |r| {
+        Ok(TraceEvent {
+            project_id: ProjectId(r.get(0)?),
+            project_slug: r.get(1)?,
+            issue_id: IssueId(r.get(2)?),
+            title: r.get(3)?,
+            event_id: hex::encode(r.get::<_, Vec<u8>>(4)?),
+            timestamp: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(super) fn agents(c: &Connection, project: Option<ProjectId>) -> Result<Vec<Agent>> {

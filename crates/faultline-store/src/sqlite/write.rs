@@ -8,9 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::now;
 use crate::batch::{EventOutcome, NewEvent, WriteBatch};
 use crate::error::{Result, StoreError};
-use crate::model::{Issue, IssueId, IssueStatus};
-use crate::query::StatusChange;
-use crate::rules::{self, ResolvedState};
+use crate::model::{IssueId, IssueStatus};
+use crate::rules::{self, escalation_data, trace_id_bytes, IgnoreThresholds, ResolvedState};
 use crate::BatchOutcome;
 
 /// Per-issue sums over one batch, written with one statement per issue instead of one per event.
@@ -43,9 +42,9 @@ pub(super) fn write_batch(
     let mut pending: HashMap<(i64, String), i64> = HashMap::new();
     let mut aggs: BTreeMap<i64, IssueAgg> = BTreeMap::new();
     let mut new_issues: HashSet<i64> = HashSet::new();
-    // (project, name) → (first, last) for releases and environments.
-    let mut releases: HashMap<(i64, String), (f64, f64)> = HashMap::new();
-    let mut environments: HashMap<(i64, String), (f64, f64)> = HashMap::new();
+    // (project, name) → (first, last, stored events) for releases and environments.
+    let mut releases: HashMap<(i64, String), (f64, f64, i64)> = HashMap::new();
+    let mut environments: HashMap<(i64, String), (f64, f64, i64)> = HashMap::new();
 
     for ev in &batch.events {
         let project = ev.project_id.0;
@@ -54,8 +53,9 @@ pub(super) fn write_batch(
         let (issue_id, created) = resolve_issue(&tx, cache, &mut pending, ev)?;
         let inserted = tx
             .prepare_cached(
-                "INSERT INTO events (project_id, issue_id, event_id, timestamp, received, dict_id, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                "INSERT INTO events (project_id, issue_id, event_id, timestamp, received, dict_id, payload,
+                   trace_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
             )?
             .execute(params![
                 project,
@@ -64,7 +64,8 @@ pub(super) fn write_batch(
                 ev.timestamp,
                 ev.received,
                 ev.payload_dict,
-                ev.payload
+                ev.payload,
+                ev.trace_id.as_deref().and_then(trace_id_bytes)
             ])?;
         if inserted == 0 {
             outcomes.push(EventOutcome::Duplicate);
@@ -134,16 +135,18 @@ pub(super) fn write_batch(
         });
     }
 
-    for ((project, version), (first, last)) in &releases {
+    for ((project, version), (first, last, n)) in &releases {
         tx.prepare_cached(
-            "INSERT INTO releases (project_id, version, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO releases (project_id, version, first_seen, last_seen, events)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (project_id, version) DO UPDATE SET
                first_seen = MIN(releases.first_seen, excluded.first_seen),
-               last_seen = MAX(releases.last_seen, excluded.last_seen)",
+               last_seen = MAX(releases.last_seen, excluded.last_seen),
+               events = releases.events + excluded.events",
         )?
-        .execute(params![project, version, now().min(*first), last])?;
+        .execute(params![project, version, now().min(*first), last, n])?;
     }
-    for ((project, name), (first, last)) in &environments {
+    for ((project, name), (first, last, _)) in &environments {
         tx.prepare_cached(
             "INSERT INTO environments (project_id, name, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (project_id, name) DO UPDATE SET
@@ -154,22 +157,21 @@ pub(super) fn write_batch(
     }
 
     let mut regressed: HashSet<i64> = HashSet::new();
+    let t = now();
     for (issue_id, agg) in &aggs {
-        if !new_issues.contains(issue_id) && reopens(&tx, *issue_id, agg)? {
-            regressed.insert(*issue_id);
-            tx.prepare_cached(
-                "UPDATE issues SET status = 'unresolved', substatus = 'regressed',
-                   resolved_in_release = NULL, resolved_in_next_release = 0 WHERE id = ?1",
-            )?
-            .execute([issue_id])?;
-            activity(
-                &tx,
-                *issue_id,
-                "set_regression",
-                &serde_json::json!({
-                    "release": agg.last_release,
-                }),
-            )?;
+        match reopening(&tx, *issue_id, agg, &new_issues, t)? {
+            Reopening::None => {}
+            Reopening::Regressed => {
+                regressed.insert(*issue_id);
+                tx.prepare_cached(
+                    "UPDATE issues SET status = 'unresolved', substatus = 'regressed',
+                       resolved_in_release = NULL, resolved_in_next_release = 0 WHERE id = ?1",
+                )?
+                .execute([issue_id])?;
+                let data = serde_json::json!({ "release": agg.last_release });
+                activity(&tx, *issue_id, "set_regression", &data.to_string(), None)?;
+            }
+            Reopening::Escalating(reason) => escalate(&tx, *issue_id, reason)?,
         }
         tx.prepare_cached(
             "UPDATE issues SET times_seen = times_seen + ?1, users_seen = users_seen + ?2,
@@ -229,10 +231,12 @@ pub(super) fn write_batch(
     Ok(BatchOutcome { events: outcomes })
 }
 
-fn widen(map: &mut HashMap<(i64, String), (f64, f64)>, key: (i64, String), ts: f64) {
-    let e = map.entry(key).or_insert((ts, ts));
+/// Widens a release's or environment's first and last seen to `ts` and counts the event.
+fn widen(map: &mut HashMap<(i64, String), (f64, f64, i64)>, key: (i64, String), ts: f64) {
+    let e = map.entry(key).or_insert((ts, ts, 0));
     e.0 = e.0.min(ts);
     e.1 = e.1.max(ts);
+    e.2 += 1;
 }
 
 /// Finds the issue of the first known hash, or creates one; links every hash to it.
@@ -296,12 +300,8 @@ fn resolve_issue(
                 ev.release
             ])?;
             let id = tx.last_insert_rowid();
-            activity(
-                tx,
-                id,
-                "first_seen",
-                &serde_json::json!({ "release": ev.release }),
-            )?;
+            let data = serde_json::json!({ "release": ev.release });
+            activity(tx, id, "first_seen", &data.to_string(), None)?;
             (id, true)
         }
     };
@@ -315,27 +315,59 @@ fn resolve_issue(
     Ok((issue_id, created))
 }
 
-/// Whether events of this batch reopen a resolved issue.
-fn reopens(tx: &Transaction<'_>, issue_id: i64, agg: &IssueAgg) -> Result<bool> {
-    let state: Option<ResolvedState> = tx
+/// What events of this batch do to an existing issue's status.
+enum Reopening {
+    /// Nothing.
+    None,
+    /// They reopen it as regressed (it was resolved).
+    Regressed,
+    /// They bring it back as escalating (it was ignored until a condition, now met).
+    Escalating(&'static str),
+}
+
+/// Whether events of this batch (counted in `agg`) reopen a resolved issue or bring back an
+/// ignored one. One read of the issue row, per issue and batch.
+fn reopening(
+    tx: &Transaction<'_>,
+    issue_id: i64,
+    agg: &IssueAgg,
+    new_issues: &HashSet<i64>,
+    now: f64,
+) -> Result<Reopening> {
+    if new_issues.contains(&issue_id) {
+        return Ok(Reopening::None);
+    }
+    let state = tx
         .prepare_cached(
-            "SELECT status, resolved_in_release, resolved_in_next_release, resolved_at
+            "SELECT status, resolved_in_release, resolved_in_next_release, resolved_at,
+                    ignore_until, ignore_until_events, ignore_until_users, times_seen, users_seen
              FROM issues WHERE id = ?1",
         )?
         .query_row([issue_id], |r| {
-            Ok(ResolvedState {
+            let resolved = ResolvedState {
                 status: r.get(0)?,
                 in_release: r.get(1)?,
                 in_next: r.get(2)?,
                 resolved_at: r.get(3)?,
-            })
+            };
+            let ignore = IgnoreThresholds {
+                until: r.get(4)?,
+                events: r.get(5)?,
+                users: r.get(6)?,
+            };
+            Ok((resolved, ignore, r.get::<_, i64>(7)?, r.get::<_, i64>(8)?))
         })
         .optional()?;
-    let Some(state) = state else {
-        return Ok(false);
+    let Some((state, ignore, times_seen, users_seen)) = state else {
+        return Ok(Reopening::None);
     };
-    if state.status != IssueStatus::Resolved.as_str() {
-        return Ok(false);
+    match IssueStatus::parse(&state.status) {
+        Some(IssueStatus::Resolved) => {}
+        Some(IssueStatus::Ignored) => {
+            let reached = ignore.reached(times_seen + agg.count, users_seen + agg.new_users, now);
+            return Ok(reached.map_or(Reopening::None, Reopening::Escalating));
+        }
+        _ => return Ok(Reopening::None),
     }
     // First-seen times of the releases the decision may compare.
     let releases: Vec<String> = agg.releases.iter().cloned().collect();
@@ -343,9 +375,14 @@ fn reopens(tx: &Transaction<'_>, issue_id: i64, agg: &IssueAgg) -> Result<bool> 
     for v in releases.iter().chain(state.in_release.as_ref()) {
         seen.insert(v.clone(), release_first_seen(tx, agg.project_id, v)?);
     }
-    Ok(rules::reopens(&state, agg.max_received, &releases, |v| {
+    let reopens = rules::reopens(&state, agg.max_received, &releases, |v| {
         seen.get(v).copied().flatten()
-    }))
+    });
+    Ok(if reopens {
+        Reopening::Regressed
+    } else {
+        Reopening::None
+    })
 }
 
 fn release_first_seen(tx: &Transaction<'_>, project: i64, version: &str) -> Result<Option<f64>> {
@@ -355,12 +392,34 @@ fn release_first_seen(tx: &Transaction<'_>, project: i64, version: &str) -> Resu
         .optional()?)
 }
 
-fn activity(tx: &Connection, issue: i64, kind: &str, data: &serde_json::Value) -> Result<()> {
+/// Brings an issue back from an ignore whose condition (`reason`) was met: unresolved,
+/// `escalating`, the conditions cleared, a `set_escalating` entry in its log.
+pub(super) fn escalate(tx: &Connection, issue: i64, reason: &str) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "UPDATE issues SET status = 'unresolved', substatus = 'escalating',
+           ignore_until = NULL, ignore_until_events = NULL, ignore_until_users = NULL
+         WHERE id = ?1",
     )?
-    .execute(params![issue, kind, data.to_string(), now()])?;
+    .execute([issue])?;
+    activity(tx, issue, "set_escalating", &escalation_data(reason), None)?;
     Ok(())
+}
+
+/// Adds an entry to an issue's activity log (`user`: who did it, none for the system); returns
+/// its row id.
+pub(super) fn activity(
+    tx: &Connection,
+    issue: i64,
+    kind: &str,
+    data: &str,
+    user: Option<i64>,
+) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO issue_activity (issue_id, kind, data, created_at, user_id)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![issue, kind, data, now(), user])?;
+    Ok(tx.last_insert_rowid())
 }
 
 fn write_side_tables(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
@@ -456,54 +515,4 @@ fn write_side_tables(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
         ])?;
     }
     Ok(())
-}
-
-pub(super) fn set_issue_status(
-    c: &mut Connection,
-    id: IssueId,
-    change: StatusChange,
-) -> Result<Issue> {
-    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let project: i64 = tx
-        .query_row("SELECT project_id FROM issues WHERE id = ?1", [id.0], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("issue {id}")))?;
-    let t = now();
-    let (status, substatus, in_release, in_next): (&str, Option<&str>, Option<String>, bool) =
-        match &change {
-            StatusChange::Unresolve => ("unresolved", Some("ongoing"), None, false),
-            StatusChange::Resolve => ("resolved", None, None, false),
-            StatusChange::Ignore => ("ignored", Some("archived_forever"), None, false),
-            StatusChange::ResolveInRelease(r) => ("resolved", None, Some(r.clone()), false),
-            StatusChange::ResolveInNextRelease => {
-                let latest: Option<String> = tx
-                    .query_row(
-                        "SELECT version FROM releases WHERE project_id = ?1
-                     ORDER BY first_seen DESC, id DESC LIMIT 1",
-                        [project],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                ("resolved", None, latest, true)
-            }
-        };
-    tx.execute(
-        "UPDATE issues SET status = ?1, substatus = ?2, resolved_in_release = ?3,
-           resolved_in_next_release = ?4,
-           resolved_at = CASE WHEN ?1 = 'resolved' THEN ?5 ELSE resolved_at END
-         WHERE id = ?6",
-        params![status, substatus, in_release, in_next, t, id.0],
-    )?;
-    activity(
-        &tx,
-        id.0,
-        "set_status",
-        &serde_json::json!({
-            "status": status, "inRelease": in_release, "inNextRelease": in_next,
-        }),
-    )?;
-    tx.commit()?;
-    super::read::issue(c, id)?.ok_or_else(|| StoreError::NotFound(format!("issue {id}")))
 }

@@ -10,6 +10,7 @@ mod issues;
 mod nodes;
 mod regression;
 mod side;
+mod ui;
 
 use std::sync::Arc;
 
@@ -105,6 +106,15 @@ conformance!(
     side::jobs_are_claimed_once_per_interval,
     nodes::two_nodes_same_fingerprint_one_issue_exact_count,
     nodes::two_nodes_new_fingerprints_race_to_one_issue_each,
+    ui::users_are_found_by_email_in_any_case,
+    ui::sessions_live_expire_and_end,
+    ui::teams_and_members,
+    ui::tokens_list_and_revoke_keys_rename,
+    ui::assignment_comments_and_activity,
+    ui::ignored_until_more_events_comes_back_escalating,
+    ui::ignored_until_a_time_comes_back_escalating,
+    ui::event_neighbours_and_traces_across_projects,
+    ui::releases_summaries_and_environments,
 );
 
 /// A stored-event-shaped input: one event of `project` grouped by `hashes`.
@@ -133,6 +143,7 @@ pub fn event(store: &dyn Store, project: ProjectId, id: u64, hashes: &[&str]) ->
         release: None,
         environment: None,
         user_key: None,
+        trace_id: None,
         tags: Vec::new(),
         payload: c.data,
         payload_dict: c.dict_id,

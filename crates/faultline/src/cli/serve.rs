@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHasher, SaltString};
 use clap::Args;
 use faultline_server::ServerConfig;
 use faultline_store::{Store, StoreError};
@@ -44,14 +43,8 @@ async fn ensure_admin(store: &dyn Store) -> anyhow::Result<()> {
             )
         }
     };
-    let mut salt_bytes = [0u8; 16];
-    rand::rng().fill(&mut salt_bytes);
-    let salt = SaltString::encode_b64(&salt_bytes)
-        .map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
-    let hash = argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?
-        .to_string();
+    let hash = faultline_server::web::auth::hash_password(&password)
+        .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?;
     match store.create_user(&email, &hash, "admin").await {
         Ok(_) => {}
         // Another node sharing the database created it first.
