@@ -2,7 +2,8 @@
 # Runs every test: the Rust workspace (unit, the store conformance suite on SQLite and PostgreSQL,
 # integration, Rust SDK, kill -9 durability, two nodes on one PostgreSQL) and the compatibility
 # suite that drives the real Python sentry-sdk and @sentry/node against the server; then the
-# integration and compatibility suites again with every server on PostgreSQL.
+# integration and compatibility suites again with every server on PostgreSQL; then the browser
+# tests of the web UI (Debian chromium driven by playwright-core) on SQLite and on PostgreSQL.
 #
 # PostgreSQL must accept connections on 127.0.0.1:5432 as user postgres (trust auth; override
 # with FAULTLINE_TEST_POSTGRES); each test creates its own database and drops it.
@@ -14,12 +15,13 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && [ -z "${FAULTLINE_TEST_PO
   exit 1
 fi
 
-echo "==> installing the real SDK clients (Python sentry-sdk, @sentry/node)"
+echo "==> installing the real SDK clients (Python sentry-sdk, @sentry/node) and playwright-core"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/compat/requirements.txt
 (cd tests/compat/node && npm install --silent --no-audit --no-fund >/dev/null)
+(cd tests/browser && npm install --silent --no-audit --no-fund >/dev/null)
 
 echo "==> format, lints, and the pure crates' dependency rule"
 cargo fmt --all -- --check
@@ -46,5 +48,12 @@ FAULTLINE_BIN="$BIN" .venv/bin/python -m pytest -q tests/compat
 echo "==> compatibility suite again, every server on PostgreSQL"
 FAULTLINE_TEST_BACKEND=postgres FAULTLINE_BIN="$BIN" \
   .venv/bin/python -m pytest -q tests/compat
+
+echo "==> browser tests (Debian chromium, playwright-core, real Python sentry-sdk)"
+(cd tests/browser && FAULTLINE_BIN="$BIN" node --test --test-concurrency=1 ui.test.mjs)
+
+echo "==> browser tests again, the server on PostgreSQL"
+(cd tests/browser && FAULTLINE_TEST_BACKEND=postgres FAULTLINE_BIN="$BIN" \
+  node --test --test-concurrency=1 ui.test.mjs)
 
 echo "==> all tests passed"

@@ -58,11 +58,12 @@ def xss_app(environ, start_response):
     return [b""]
 
 
-def request(app, path, query="", host="shop.example"):
+def request(app, path, query="", host="shop.example", scheme="http"):
     env = {"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "POST",
            "wsgi.input": BytesIO(b""), "HTTP_HOST": host, "HTTP_USER_AGENT": "browser-suite/1.0"}
     setup_testing_defaults(env)
     env["HTTP_HOST"] = host
+    env["wsgi.url_scheme"] = scheme
     return b"".join(SentryWsgiMiddleware(app)(env, lambda *a, **k: None))
 
 
@@ -86,8 +87,8 @@ def main():
     with sentry_sdk.new_scope():
         sentry_sdk.capture_message("inventory sync finished with warnings", level="warning")
     with sentry_sdk.new_scope():
-        # The URL the SDK reports is built from the host; javascript: comes in through the host.
-        request(xss_app, "/x", "q=" + XSS, host="javascript:window.__xss=4//")
+        # The SDK builds the request URL from the WSGI scheme and host: a javascript: URL.
+        request(xss_app, "/x", "q=" + XSS, host="window.__xss=4", scheme="javascript")
     with sentry_sdk.new_scope():
         sentry_sdk.capture_message(XSS, level="error")
     sentry_sdk.flush()
