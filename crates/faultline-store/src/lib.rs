@@ -269,7 +269,8 @@ pub trait Store: Send + Sync + 'static {
         issue: IssueId,
         row_id: i64,
     ) -> Result<(Option<String>, Option<String>)>;
-    /// Events of every project that carry trace id `trace_id` (32 hex), newest first.
+    /// Events of every project that carry trace id `trace_id` (32 hex), most recently stored
+    /// first (the trace index serves that order without sorting).
     async fn trace_events(&self, trace_id: &str, limit: u64) -> Result<Vec<TraceEvent>>;
     /// An event by id.
     async fn event_by_id(&self, project: ProjectId, event_id: &str) -> Result<Option<StoredEvent>>;

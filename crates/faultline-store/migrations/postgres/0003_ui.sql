@@ -41,7 +41,7 @@ ALTER TABLE issue_activity ADD COLUMN user_id BIGINT;
 
 -- contexts.trace.trace_id, 16 bytes like event_id.
 ALTER TABLE events ADD COLUMN trace_id BYTEA;
-CREATE INDEX events_by_trace ON events (trace_id) WHERE trace_id IS NOT NULL;
+CREATE INDEX events_by_trace ON events (trace_id, id) WHERE trace_id IS NOT NULL;
 
 -- Stored events of the release.
 ALTER TABLE releases ADD COLUMN events BIGINT NOT NULL DEFAULT 0;

@@ -341,7 +341,7 @@ pub(super) async fn trace_events(
         .prepare_cached(
             "SELECT e.project_id, p.slug, e.issue_id, i.title, e.event_id, e.timestamp
              FROM events e JOIN issues i ON i.id = e.issue_id JOIN projects p ON p.id = e.project_id
-             WHERE e.trace_id = $1 ORDER BY e.timestamp DESC, e.id DESC LIMIT $2",
+             WHERE e.trace_id = $1 ORDER BY e.id DESC LIMIT $2",
         )
         .await?;
     let limit = limit.min(i64::MAX as u64) as i64;
