@@ -117,11 +117,7 @@ pub async fn detail(
     Query(p): Query<ReleaseParams>,
 ) -> Result<Response, WebError> {
     let t = now();
-    let project = state
-        .store
-        .project_by_slug("default", &p.service)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("service '{}' not found", p.service)))?;
+    let project = super::settings::named_project(&state, &p.service).await?;
     let release = state
         .store
         .list_releases(Some(project.id))

@@ -137,11 +137,7 @@ pub async fn detail(
     viewer: Viewer,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    let project = state
-        .store
-        .project_by_slug("default", &slug)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("service '{slug}' not found")))?;
+    let project = super::settings::named_project(&state, &slug).await?;
     let base = &state.config.public_url;
     let keys = state.store.list_keys(project.id).await?;
     let dsns: Vec<(String, String, bool)> = keys

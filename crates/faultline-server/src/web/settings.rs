@@ -180,18 +180,25 @@ fn opt_number(form: &FormData, name: &str) -> Result<Option<u32>, WebError> {
     }
 }
 
+/// The project (service) with this slug, or a 404.
+pub async fn named_project(
+    state: &AppState,
+    slug: &str,
+) -> Result<faultline_store::Project, WebError> {
+    state
+        .store
+        .project_by_slug("default", slug)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("service '{slug}' not found")))
+}
+
 /// `POST /settings/keys`: a new key for a project.
 pub async fn create_key(
     State(state): State<AppState>,
     Posted { viewer, form }: Posted,
 ) -> Result<Response, WebError> {
     viewer.require_admin()?;
-    let slug = form.require("project")?;
-    let project = state
-        .store
-        .project_by_slug("default", slug)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("service '{slug}' not found")))?;
+    let project = named_project(&state, form.require("project")?).await?;
     state
         .store
         .create_key(project.id, form.get("label").unwrap_or("Key"))
@@ -235,12 +242,7 @@ pub async fn scrubbing(
     Posted { viewer, form }: Posted,
 ) -> Result<Response, WebError> {
     viewer.require_admin()?;
-    let slug = form.require("project")?;
-    let project = state
-        .store
-        .project_by_slug("default", slug)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("service '{slug}' not found")))?;
+    let project = named_project(&state, form.require("project")?).await?;
     let extra: Vec<String> = form
         .get("extra")
         .unwrap_or_default()
