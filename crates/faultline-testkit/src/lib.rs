@@ -210,6 +210,22 @@ impl TestServer {
         }
     }
 
+    /// Creates a web UI user (`role` is `admin` or `member`) signing in with `password`, as
+    /// `faultline serve` creates the first admin from `FAULTLINE_ADMIN_*`; returns its id.
+    pub fn create_user(&self, email: &str, password: &str, role: &str) -> i64 {
+        let hash = faultline_server::web::auth::hash_password(password).expect("hash password");
+        let store = self.store.clone();
+        let (email, role) = (email.to_owned(), role.to_owned());
+        self.runtime.block_on(async move {
+            store
+                .create_user(&email, &hash, &role)
+                .await
+                .expect("create user")
+                .id
+                .0
+        })
+    }
+
     /// Number of stored events.
     pub fn stored_events(&self) -> u64 {
         let store = self.store.clone();

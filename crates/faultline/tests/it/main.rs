@@ -8,6 +8,7 @@ mod ingest;
 mod migrate;
 mod nodes;
 mod sdk_rust;
+mod web;
 
 use serde_json::{json, Value};
 
