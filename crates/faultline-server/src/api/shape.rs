@@ -311,7 +311,14 @@ pub fn issue_out(
         },
         is_public: false,
         is_bookmarked: false,
-        assigned_to: None,
+        assigned_to: i.assignee.map(|a| match a {
+            faultline_store::Assignee::User(u) => {
+                serde_json::json!({"type": "user", "id": u.0.to_string()})
+            }
+            faultline_store::Assignee::Team(t) => {
+                serde_json::json!({"type": "team", "id": t.0.to_string()})
+            }
+        }),
         num_comments: 0,
     }
 }

@@ -228,15 +228,29 @@ impl Ui {
         self.s.api_get(&format!("/api/0/issues/{id}/"))
     }
 
-    /// The issue's assignee, from the store (the API does not show it).
+    /// The issue's assignee as the REST API shows it (`assignedTo`), checked against the store.
     fn assignee(&self, id: i64) -> Option<Assignee> {
         let store = self.s.store.clone();
-        self.s
+        let stored = self
+            .s
             .runtime
             .block_on(async move { store.issue(IssueId(id)).await })
             .expect("issue")
             .expect("issue exists")
-            .assignee
+            .assignee;
+        let api = self.api_issue(id)["assignedTo"].clone();
+        let shown = match (api["type"].as_str(), api["id"].as_str()) {
+            (Some("user"), Some(n)) => Some(Assignee::User(UserId(n.parse().unwrap()))),
+            (Some("team"), Some(n)) => {
+                Some(Assignee::Team(faultline_store::TeamId(n.parse().unwrap())))
+            }
+            _ => {
+                assert!(api.is_null(), "assignedTo: {api}");
+                None
+            }
+        };
+        assert_eq!(shown, stored, "the API and the store disagree");
+        shown
     }
 
     fn status(&self, id: i64) -> String {
