@@ -192,6 +192,14 @@ test('the issue page shows the failing line, a variable, a breadcrumb and the re
   assert.match(await authorize.locator('li', { hasText: 'password' }).first().textContent(), /\[Filtered\]/);
   assert.doesNotMatch(await page.content(), /hunter2-browser/);
   await shot(page, 'issue-variables');
+  // Across events: the failing frame's variables and their most frequent values.
+  const issueUrl = page.url();
+  await page.click('#across-events');
+  await page.waitForURL(/\/variables$/);
+  const spread = await page.textContent('#var-spread');
+  assert.match(spread, /order_id\s*1\s*100% 4711/);
+  assert.match(spread, /password\s*1\s*100% \[Filtered\]/);
+  await page.goto(issueUrl);
 
   // Log: the breadcrumbs before the error, filterable by level.
   await page.click('a[data-tab=log]');
@@ -254,6 +262,20 @@ test('resolve, assign and comment; then reopen', async () => {
   await page.click('#reopen');
   await page.waitForURL(url);
   assert.equal((await page.textContent('#issue-status')).trim(), 'unresolved');
+
+  // Resolve in a named release; ignore until more users; reopen.
+  await page.fill('input[name=release]', 'shop@2.5.0');
+  await page.click('button:has-text("Resolve in release")');
+  await page.waitForURL(url);
+  assert.match(await page.textContent('.facts'), /resolved\s+in release shop@2\.5\.0/);
+  await page.click('#reopen');
+  await page.waitForURL(url);
+  await page.fill('input[name=users]', '5');
+  await page.click('button:has-text("Ignore until more users")');
+  await page.waitForURL(url);
+  assert.match(await page.textContent('.facts'), /ignored\s+until 5 more users are affected/);
+  await page.click('#reopen');
+  await page.waitForURL(url);
   await page.context().close();
 });
 

@@ -101,10 +101,10 @@ fn status_detail(i: &Issue) -> String {
                     parts.push(format!("until {}", datetime(t)));
                 }
                 if let Some(n) = l.more_events {
-                    parts.push(format!("until it has {n} events"));
+                    parts.push(format!("until {n} more events"));
                 }
                 if let Some(n) = l.more_users {
-                    parts.push(format!("until it affects {n} users"));
+                    parts.push(format!("until {n} more users are affected"));
                 }
                 parts.join(" or ")
             }
@@ -359,6 +359,7 @@ pub async fn set_status(
     let change = match form.require("action")? {
         "resolve" => StatusChange::Resolve,
         "resolve_next" => StatusChange::ResolveInNextRelease,
+        "resolve_in" => StatusChange::ResolveInRelease(form.require("release")?.to_owned()),
         "unresolve" => StatusChange::Unresolve,
         "ignore" => StatusChange::Ignore,
         "ignore_for" => StatusChange::IgnoreUntil(IgnoreLimits {
@@ -413,4 +414,172 @@ pub async fn comment(
         .add_comment(IssueId(id), viewer.user.id, text)
         .await?;
     Ok(see_other(&format!("/issues/{id}#activity")))
+}
+
+/// How many recent events "variables across events" reads.
+const ACROSS: u64 = 100;
+
+/// One variable's most frequent values.
+pub struct VarSpread {
+    /// Variable name.
+    pub name: String,
+    /// (value, events, percent), most frequent first, at most five.
+    pub values: Vec<(String, usize, u32)>,
+    /// Distinct values seen.
+    pub distinct: usize,
+}
+
+#[derive(askama::Template)]
+#[template(path = "variables.html")]
+struct VariablesPage {
+    nav: Nav,
+    id: i64,
+    title: String,
+    frame: String,
+    events: usize,
+    vars: Vec<VarSpread>,
+}
+
+/// The recorded variables of the newest in-app frame of an event's (outermost) exception:
+/// the frame's name and its variables as display strings.
+fn top_frame_vars(payload: &[u8]) -> Option<(String, Vec<(String, String)>)> {
+    let ev: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    let ex = ev.get("exception")?;
+    let values = ex.get("values").unwrap_or(ex).as_array()?;
+    let frames = values
+        .last()?
+        .get("stacktrace")?
+        .get("frames")?
+        .as_array()?;
+    let frame = frames
+        .iter()
+        .rev()
+        .find(|f| f.get("in_app").and_then(|v| v.as_bool()) == Some(true))
+        .or(frames.last())?;
+    let vars = frame.get("vars")?.as_object()?;
+    let name = format!(
+        "{} in {}",
+        event_view::text(frame.get("function").unwrap_or(&serde_json::Value::Null)),
+        event_view::text(
+            frame
+                .get("module")
+                .or(frame.get("filename"))
+                .unwrap_or(&serde_json::Value::Null)
+        )
+    );
+    let mut out: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| {
+            let mut t = event_view::text(v);
+            if t.chars().count() > 120 {
+                t = t.chars().take(120).collect::<String>() + "…";
+            }
+            (k.clone(), t)
+        })
+        .collect();
+    out.sort();
+    Some((name, out))
+}
+
+/// Counts each variable's values across events: most frequent first.
+pub fn spread(events: &[Vec<(String, String)>]) -> Vec<VarSpread> {
+    let mut per: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for vars in events {
+        for (k, v) in vars {
+            *per.entry(k).or_default().entry(v).or_default() += 1;
+        }
+    }
+    let total = events.len().max(1);
+    per.into_iter()
+        .map(|(name, counts)| {
+            let distinct = counts.len();
+            let mut values: Vec<(String, usize, u32)> = counts
+                .into_iter()
+                .map(|(v, n)| (v.to_owned(), n, ((n * 100) / total) as u32))
+                .collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            values.truncate(5);
+            VarSpread {
+                name: name.to_owned(),
+                values,
+                distinct,
+            }
+        })
+        .collect()
+}
+
+/// `GET /issues/{id}/variables`: which values each variable of the failing frame had across
+/// the issue's recent events.
+pub async fn variables(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let issue = state
+        .store
+        .issue(IssueId(id))
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("issue {id} not found")))?;
+    let events = state.store.issue_events(issue.id, None, ACROSS).await?;
+    let mut frame = String::new();
+    let mut sets = Vec::new();
+    for e in &events {
+        if let Some((name, vars)) = top_frame_vars(&e.payload) {
+            if frame.is_empty() {
+                frame = name;
+            }
+            sets.push(vars);
+        }
+    }
+    let (title, _) = title_and_message(&issue);
+    render(&VariablesPage {
+        nav: Nav::new(&viewer, "issues"),
+        id,
+        title,
+        frame,
+        events: sets.len(),
+        vars: spread(&sets),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spreads_values_most_frequent_first() {
+        let ev = |o: &str, c: &str| {
+            vec![
+                ("order_id".to_owned(), o.to_owned()),
+                ("currency".to_owned(), c.to_owned()),
+            ]
+        };
+        let s = spread(&[
+            ev("1", "EUR"),
+            ev("2", "EUR"),
+            ev("3", "USD"),
+            ev("1", "EUR"),
+        ]);
+        assert_eq!(s[0].name, "currency");
+        assert_eq!(s[0].values[0], ("EUR".to_owned(), 3, 75));
+        assert_eq!(s[0].distinct, 2);
+        assert_eq!(s[1].name, "order_id");
+        assert_eq!(s[1].values[0], ("1".to_owned(), 2, 50));
+        assert_eq!(s[1].distinct, 3);
+    }
+
+    #[test]
+    fn finds_the_newest_in_app_frame() {
+        let payload = br#"{"exception":{"values":[{"stacktrace":{"frames":[
+            {"function":"a","module":"app","in_app":true,"vars":{"x":1}},
+            {"function":"b","module":"app","in_app":true,"vars":{"y":"two","z":[1,2]}},
+            {"function":"lib","module":"site","in_app":false,"vars":{"q":0}}]}}]}}"#;
+        let (name, vars) = top_frame_vars(payload).unwrap();
+        assert_eq!(name, "b in app");
+        assert_eq!(
+            vars,
+            vec![("y".into(), "two".into()), ("z".into(), "[1,2]".into())]
+        );
+        assert!(top_frame_vars(b"{}").is_none());
+    }
 }

@@ -207,6 +207,19 @@ pub fn labels(issue: &Issue, now: f64) -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// Whether the latest bucket is far above the issue's own baseline: at least 10 events and
+/// more than three times the mean of the buckets before it (which must have some history).
+pub fn increasing(counts: &[i64]) -> bool {
+    let Some((last, before)) = counts.split_last() else {
+        return false;
+    };
+    let history: i64 = before.iter().sum();
+    if before.is_empty() || history == 0 || *last < 10 {
+        return false;
+    }
+    (*last as f64) > 3.0 * (history as f64 / before.len() as f64)
+}
+
 /// Display names of users and teams, for assignees.
 pub struct Names {
     users: HashMap<UserId, String>,
@@ -450,6 +463,10 @@ pub async fn list(
                 size,
             );
             let counts: Vec<i64> = b.iter().map(|x| x.1).collect();
+            let mut labels = labels(i, t);
+            if increasing(&counts) && !labels.iter().any(|l| l.1 == "NEW") {
+                labels.push(("label escalating", "INCREASING"));
+            }
             Row {
                 id: i.id.0,
                 kind: i.kind.clone(),
@@ -463,7 +480,7 @@ pub async fn list(
                 first_seen: (ago(i.first_seen, t), datetime(i.first_seen)),
                 last_seen: (ago(i.last_seen, t), datetime(i.last_seen)),
                 spark: sparkline(&counts, 96, 22),
-                labels: labels(i, t),
+                labels,
                 assignee: names.of(i.assignee),
                 status: i.status.as_str(),
             }
@@ -620,4 +637,22 @@ pub async fn bulk(State(state): State<AppState>, posted: Posted) -> Result<Respo
         }
     }
     Ok(see_other(&back))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::increasing;
+
+    #[test]
+    fn increasing_needs_a_baseline_and_a_jump() {
+        assert!(increasing(&[1, 2, 1, 2, 30]));
+        assert!(!increasing(&[10, 12, 9, 11, 14]));
+        assert!(
+            !increasing(&[0, 0, 0, 0, 50]),
+            "no history: that is NEW, not INCREASING"
+        );
+        assert!(!increasing(&[1, 0, 0, 0, 5]), "too few events to call it");
+        assert!(!increasing(&[]));
+        assert!(!increasing(&[40]));
+    }
 }

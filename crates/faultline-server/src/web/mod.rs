@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/issues", get(issues::list))
         .route("/issues/bulk", post(issues::bulk))
         .route("/issues/{id}", get(issue::page))
+        .route("/issues/{id}/variables", get(issue::variables))
         .route("/issues/{id}/status", post(issue::set_status))
         .route("/issues/{id}/assign", post(issue::assign))
         .route("/issues/{id}/comment", post(issue::comment))
