@@ -140,6 +140,15 @@ test('the list filters by level and type, and searches', async () => {
   await page.waitForURL(/level=warning/);
   let titles = await page.locator('a.issue-title').allTextContents();
   assert.deepEqual(titles, ['inventory sync finished with warnings']);
+  // Save this view, leave it, come back to it through the saved-views bar.
+  await page.fill('#save-view input[name=name]', 'Warnings');
+  await page.click('#save-view button[type=submit]');
+  await page.waitForURL(/level=warning/);
+  await page.goto(`${base}/issues`);
+  await page.click('#saved-views a:has-text("Warnings")');
+  await page.waitForURL(/level=warning/);
+  assert.deepEqual(await page.locator('a.issue-title').allTextContents(), ['inventory sync finished with warnings']);
+  assert.equal(await page.locator('#saved-views .saved.active').count(), 1);
 
   await page.goto(`${base}/issues`);
   await page.selectOption('select[name=kind]', 'logged');

@@ -189,6 +189,14 @@ pub trait Store: Send + Sync + 'static {
     /// Renames a DSN key.
     async fn rename_key(&self, key: KeyId, label: &str) -> Result<()>;
 
+    /// A user's saved views of the issue list, by name.
+    async fn list_saved_searches(&self, user: UserId) -> Result<Vec<SavedSearch>>;
+    /// Saves a view of the issue list (its URL query) under `name` for `user`; saving a name
+    /// again replaces it. Blank or over-long names and queries are `Invalid`.
+    async fn save_search(&self, user: UserId, name: &str, query: &str) -> Result<SavedSearch>;
+    /// Deletes one of `user`'s saved views (NotFound when it is not theirs).
+    async fn delete_saved_search(&self, user: UserId, id: i64) -> Result<()>;
+
     // ----- write path -----
 
     /// Writes a whole batch in one transaction. Events whose id is already stored in their

@@ -287,6 +287,21 @@ pub struct UserSession {
     pub expires_at: f64,
 }
 
+/// A saved view of the issue list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SavedSearch {
+    /// Id.
+    pub id: i64,
+    /// Owner.
+    pub user_id: UserId,
+    /// Name shown in the list.
+    pub name: String,
+    /// The issue list's URL query (`tab=…&query=…`).
+    pub query: String,
+    /// When saved, Unix seconds.
+    pub created_at: f64,
+}
+
 /// A team with its members.
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamMembers {

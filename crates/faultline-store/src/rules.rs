@@ -117,6 +117,22 @@ pub(crate) fn check_label(label: &str) -> Result<()> {
     Ok(())
 }
 
+/// A saved search's name and query: a name of 1–100 characters, a query of at most 2,000.
+pub(crate) fn check_saved_search(name: &str, query: &str) -> Result<()> {
+    let n = name.trim().chars().count();
+    if n == 0 || n > 100 {
+        return Err(StoreError::Invalid(
+            "a saved search needs a name of 1 to 100 characters".into(),
+        ));
+    }
+    if query.len() > 2000 {
+        return Err(StoreError::Invalid(
+            "a saved search's query has at most 2,000 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A team's display name: the given one, or the slug when blank.
 pub(crate) fn team_name<'a>(slug: &'a str, name: &'a str) -> &'a str {
     match name.trim() {

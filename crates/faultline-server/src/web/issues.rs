@@ -165,7 +165,21 @@ struct ListPage {
     prev: Option<String>,
     next: Option<String>,
     here: String,
+    view_query: String,
+    saved: Vec<SavedView>,
     spark_label: &'static str,
+}
+
+/// A saved view in the list's bar.
+pub struct SavedView {
+    /// Id (for deleting).
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Its list URL.
+    pub url: String,
+    /// The list shows it now.
+    pub active: bool,
 }
 
 /// Issue metadata's `type` and `value`.
@@ -531,6 +545,30 @@ pub async fn list(
     ];
     assignee_opts.extend(names.choices(None).into_iter().map(|c| (c.value, c.label)));
     let page_url = |n: u64| p.url(&[("page", &n.to_string())]);
+    let view_url = p.url(&[]);
+    let view_query = view_url
+        .split_once('?')
+        .map(|(_, q)| q.to_owned())
+        .unwrap_or_default();
+    let saved = state
+        .store
+        .list_saved_searches(viewer.user.id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let url = if s.query.is_empty() {
+                "/issues".to_owned()
+            } else {
+                format!("/issues?{}", s.query)
+            };
+            SavedView {
+                id: s.id,
+                name: s.name,
+                active: url == view_url,
+                url,
+            }
+        })
+        .collect();
     let listing = ListPage {
         nav: Nav::new(&viewer, "issues"),
         tabs,
@@ -589,9 +627,46 @@ pub async fn list(
         prev: (page > 1).then(|| page_url(page - 1)),
         next: has_next.then(|| page_url(page + 1)),
         here: p.url(&[("page", &page.to_string())]),
+        view_query,
+        saved,
         spark_label,
     };
     render(&listing)
+}
+
+/// `POST /issues/saved`: saves the list's current view (`query`) under `name`.
+pub async fn save_view(
+    State(state): State<AppState>,
+    Posted { viewer, form }: Posted,
+) -> Result<Response, WebError> {
+    let name = form.require("name")?;
+    let query = form.get("query").unwrap_or_default();
+    // Only what the list itself understands is kept; a view is a list URL, nothing else.
+    let params: ListParams = serde_urlencoded_query(query)?;
+    let url = params.url(&[]);
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    state.store.save_search(viewer.user.id, name, query).await?;
+    Ok(see_other(&url))
+}
+
+/// `POST /issues/saved/{id}/delete`.
+pub async fn delete_view(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Posted { viewer, .. }: Posted,
+) -> Result<Response, WebError> {
+    state.store.delete_saved_search(viewer.user.id, id).await?;
+    Ok(see_other("/issues"))
+}
+
+fn serde_urlencoded_query(query: &str) -> Result<ListParams, WebError> {
+    Query::<ListParams>::try_from_uri(
+        &format!("/issues?{query}")
+            .parse()
+            .map_err(|_| WebError::BadRequest("that view is not a list URL".into()))?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| WebError::BadRequest(format!("that view is not a list URL: {e}")))
 }
 
 /// `POST /issues/bulk`: resolve, ignore, reopen or assign the checked issues.

@@ -54,6 +54,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/issues", get(issues::list))
         .route("/issues/bulk", post(issues::bulk))
+        .route("/issues/saved", post(issues::save_view))
+        .route("/issues/saved/{id}/delete", post(issues::delete_view))
         .route("/issues/{id}", get(issue::page))
         .route("/issues/{id}/variables", get(issue::variables))
         .route("/issues/{id}/status", post(issue::set_status))

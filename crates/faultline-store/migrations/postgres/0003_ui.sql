@@ -45,3 +45,13 @@ CREATE INDEX events_by_trace ON events (trace_id, id) WHERE trace_id IS NOT NULL
 
 -- Stored events of the release.
 ALTER TABLE releases ADD COLUMN events BIGINT NOT NULL DEFAULT 0;
+
+-- A user's saved views of the issue list (the list's URL query), by name.
+CREATE TABLE saved_searches (
+    id BIGSERIAL PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    query TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    UNIQUE (user_id, name)
+);

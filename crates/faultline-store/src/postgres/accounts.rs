@@ -302,3 +302,61 @@ pub(super) async fn rename_key(c: &Object, key: KeyId, label: &str) -> Result<()
     }
     Ok(())
 }
+
+fn saved_row(r: &Row) -> Result<SavedSearch> {
+    Ok(SavedSearch {
+        id: r.try_get(0)?,
+        user_id: UserId(r.try_get(1)?),
+        name: r.try_get(2)?,
+        query: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+    })
+}
+
+/// A user's saved searches, by name.
+pub(super) async fn saved_searches(c: &Object, user: UserId) -> Result<Vec<SavedSearch>> {
+    let stmt = c
+        .prepare_cached(
+            "SELECT id, user_id, name, query, created_at FROM saved_searches
+             WHERE user_id = $1 ORDER BY name COLLATE \"C\", id",
+        )
+        .await?;
+    c.query(&stmt, &[&user.0])
+        .await?
+        .iter()
+        .map(saved_row)
+        .collect()
+}
+
+/// Saves (or replaces by name) a saved search.
+pub(super) async fn save_search(
+    c: &Object,
+    user: UserId,
+    name: &str,
+    query: &str,
+) -> Result<SavedSearch> {
+    crate::rules::check_saved_search(name, query)?;
+    let row = c
+        .query_one(
+            "INSERT INTO saved_searches (user_id, name, query, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, name) DO UPDATE SET query = excluded.query
+             RETURNING id, user_id, name, query, created_at",
+            &[&user.0, &name.trim(), &query, &crate::rules::now()],
+        )
+        .await?;
+    saved_row(&row)
+}
+
+/// Deletes one of the user's saved searches.
+pub(super) async fn delete_saved_search(c: &Object, user: UserId, id: i64) -> Result<()> {
+    let n = c
+        .execute(
+            "DELETE FROM saved_searches WHERE id = $1 AND user_id = $2",
+            &[&id, &user.0],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("saved search {id}")));
+    }
+    Ok(())
+}

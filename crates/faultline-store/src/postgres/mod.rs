@@ -65,6 +65,7 @@ pub const TABLES: &[&str] = &[
     "users",
     "user_sessions",
     "team_members",
+    "saved_searches",
     "api_tokens",
     "issues",
     "issue_hashes",

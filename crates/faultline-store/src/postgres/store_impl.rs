@@ -160,6 +160,15 @@ impl Store for PgStore {
     async fn rename_key(&self, key: KeyId, label: &str) -> Result<()> {
         accounts::rename_key(&self.conn().await?, key, label).await
     }
+    async fn list_saved_searches(&self, user: UserId) -> Result<Vec<SavedSearch>> {
+        accounts::saved_searches(&self.conn().await?, user).await
+    }
+    async fn save_search(&self, user: UserId, name: &str, query: &str) -> Result<SavedSearch> {
+        accounts::save_search(&self.conn().await?, user, name, query).await
+    }
+    async fn delete_saved_search(&self, user: UserId, id: i64) -> Result<()> {
+        accounts::delete_saved_search(&self.conn().await?, user, id).await
+    }
 
     async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
         let mut attempt = 0;

@@ -6,8 +6,8 @@ use super::now;
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::rules::{
-    check_label, check_role, check_slug, new_session_secrets, normalize_email, team_name,
-    token_hash,
+    check_label, check_role, check_saved_search, check_slug, new_session_secrets, normalize_email,
+    team_name, token_hash,
 };
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
@@ -256,6 +256,55 @@ pub(super) fn rename_key(c: &Connection, key: KeyId, label: &str) -> Result<()> 
     )?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("key {key}")));
+    }
+    Ok(())
+}
+
+fn saved_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SavedSearch> {
+    Ok(SavedSearch {
+        id: r.get(0)?,
+        user_id: UserId(r.get(1)?),
+        name: r.get(2)?,
+        query: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+/// A user's saved searches, by name.
+pub(super) fn saved_searches(c: &Connection, user: UserId) -> Result<Vec<SavedSearch>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, user_id, name, query, created_at FROM saved_searches
+         WHERE user_id = ?1 ORDER BY name, id",
+    )?;
+    let rows = stmt.query_map([user.0], saved_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Saves (or replaces by name) a saved search.
+pub(super) fn save_search(
+    c: &Connection,
+    user: UserId,
+    name: &str,
+    query: &str,
+) -> Result<SavedSearch> {
+    check_saved_search(name, query)?;
+    Ok(c.query_row(
+        "INSERT INTO saved_searches (user_id, name, query, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (user_id, name) DO UPDATE SET query = excluded.query
+         RETURNING id, user_id, name, query, created_at",
+        params![user.0, name.trim(), query, now()],
+        saved_row,
+    )?)
+}
+
+/// Deletes one of the user's saved searches.
+pub(super) fn delete_saved_search(c: &Connection, user: UserId, id: i64) -> Result<()> {
+    let n = c.execute(
+        "DELETE FROM saved_searches WHERE id = ?1 AND user_id = ?2",
+        params![id, user.0],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("saved search {id}")));
     }
     Ok(())
 }

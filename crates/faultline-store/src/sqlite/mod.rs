@@ -421,6 +421,18 @@ impl Store for SqliteStore {
         self.write(move |c, _| accounts::rename_key(c, key, &label))
             .await
     }
+    async fn list_saved_searches(&self, user: UserId) -> Result<Vec<SavedSearch>> {
+        self.read(move |c| accounts::saved_searches(c, user)).await
+    }
+    async fn save_search(&self, user: UserId, name: &str, query: &str) -> Result<SavedSearch> {
+        let (name, query) = (name.to_owned(), query.to_owned());
+        self.write(move |c, _| accounts::save_search(c, user, &name, &query))
+            .await
+    }
+    async fn delete_saved_search(&self, user: UserId, id: i64) -> Result<()> {
+        self.write(move |c, _| accounts::delete_saved_search(c, user, id))
+            .await
+    }
 
     async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
         self.write(move |c, inner| {

@@ -115,6 +115,7 @@ conformance!(
     ui::ignored_until_a_time_comes_back_escalating,
     ui::event_neighbours_and_traces_across_projects,
     ui::releases_summaries_and_environments,
+    ui::saved_searches_belong_to_their_user,
 );
 
 /// A stored-event-shaped input: one event of `project` grouped by `hashes`.

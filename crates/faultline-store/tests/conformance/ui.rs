@@ -728,3 +728,61 @@ pub async fn releases_summaries_and_environments(db: &Db) {
     let everything = store.project_summaries(0.0).await.unwrap();
     assert_eq!((everything[0].events, everything[0].new_issues), (4, 2));
 }
+
+pub async fn saved_searches_belong_to_their_user(db: &Db) {
+    let store = db.open().await;
+    let ada = store
+        .create_user("saved-ada@example.com", "$argon2id$x", "member")
+        .await
+        .unwrap();
+    let bob = store
+        .create_user("saved-bob@example.com", "$argon2id$x", "member")
+        .await
+        .unwrap();
+    let mine = store
+        .save_search(ada.id, "  My errors ", "assignee=me&level=error")
+        .await
+        .unwrap();
+    assert_eq!(mine.name, "My errors");
+    assert_eq!(mine.user_id, ada.id);
+    store.save_search(ada.id, "Alpha", "tab=new").await.unwrap();
+    // The same name again replaces the query and keeps the id.
+    let again = store
+        .save_search(ada.id, "My errors", "assignee=me&level=fatal")
+        .await
+        .unwrap();
+    assert_eq!(again.id, mine.id);
+    let list = store.list_saved_searches(ada.id).await.unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|s| (s.name.as_str(), s.query.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("Alpha", "tab=new"),
+            ("My errors", "assignee=me&level=fatal")
+        ]
+    );
+    assert!(store.list_saved_searches(bob.id).await.unwrap().is_empty());
+    // Someone else's, or unknown: NotFound, and nothing is deleted.
+    assert!(matches!(
+        store.delete_saved_search(bob.id, mine.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.list_saved_searches(ada.id).await.unwrap().len(), 2);
+    store.delete_saved_search(ada.id, mine.id).await.unwrap();
+    assert_eq!(store.list_saved_searches(ada.id).await.unwrap().len(), 1);
+    for (name, query) in [
+        ("", "a=1"),
+        ("   ", "a=1"),
+        (&"n".repeat(101) as &str, "a=1"),
+    ] {
+        assert!(matches!(
+            store.save_search(ada.id, name, query).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+    assert!(matches!(
+        store.save_search(ada.id, "long", &"q".repeat(2001)).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
