@@ -103,6 +103,9 @@ pub struct EventView {
     pub level: String,
     /// Exceptions, outermost (latest) first.
     pub exceptions: Vec<ExceptionView>,
+    /// The other threads with a stack (each as an exception-like view whose type is the
+    /// thread's name), when the event has exceptions too.
+    pub threads: Vec<ExceptionView>,
     /// The message (formatted log entry), if any.
     pub message: String,
     /// Breadcrumbs, oldest first.
@@ -377,6 +380,32 @@ pub fn build(event_id: &str, payload: &[u8]) -> EventView {
         .map(exception_view)
         .collect();
     exceptions.reverse();
+    let thread_view = |t: &Value| {
+        let mut e = exception_view(t);
+        let name = str_of(t.get("name"));
+        let id = str_of(t.get("id"));
+        e.ty = match (name.is_empty(), id.is_empty()) {
+            (false, _) => format!("Thread {name}"),
+            (true, false) => format!("Thread {id}"),
+            (true, true) => "Thread".into(),
+        };
+        if t.get("crashed").and_then(Value::as_bool) == Some(true) {
+            e.value = "crashed".into();
+        } else if t.get("current").and_then(Value::as_bool) == Some(true) {
+            e.value = "current".into();
+        }
+        e
+    };
+    let threads: Vec<ExceptionView> = if exceptions.is_empty() {
+        Vec::new()
+    } else {
+        values(get("threads"))
+            .iter()
+            .filter(|t| t.get("stacktrace").is_some())
+            .take(50)
+            .map(thread_view)
+            .collect()
+    };
     if exceptions.is_empty() {
         // A message with a thread stack (e.g. attach_stacktrace): show the crashed or first one.
         let threads = values(get("threads"));
@@ -385,9 +414,7 @@ pub fn build(event_id: &str, payload: &[u8]) -> EventView {
             .find(|t| t.get("crashed").and_then(Value::as_bool) == Some(true))
             .or_else(|| threads.iter().find(|t| t.get("stacktrace").is_some()));
         if let Some(t) = t {
-            let mut e = exception_view(t);
-            e.ty = format!("Thread {}", str_of(t.get("name").or(t.get("id"))));
-            exceptions.push(e);
+            exceptions.push(thread_view(t));
         } else if let Some(st) = get("stacktrace") {
             let mut e = exception_view(&serde_json::json!({ "stacktrace": st }));
             e.ty = "Stack trace".into();
@@ -531,6 +558,7 @@ pub fn build(event_id: &str, payload: &[u8]) -> EventView {
         when: seconds(get("timestamp")).map(datetime).unwrap_or_default(),
         level: str_of(get("level")),
         exceptions,
+        threads,
         message,
         crumbs,
         crumb_levels,
@@ -603,6 +631,31 @@ mod tests {
         assert!(v
             .stack_text
             .starts_with("ValueError: bad <b>\n  at lib (site-packages/lib.py:3)"));
+    }
+
+    #[test]
+    fn threads_beside_exceptions_and_alone() {
+        let with = serde_json::json!({
+            "exception": {"values": [{"type": "E", "stacktrace": {"frames": [{"function": "f", "in_app": true}]}}]},
+            "threads": {"values": [
+                {"id": 1, "name": "main", "crashed": true, "stacktrace": {"frames": [{"function": "run"}]}},
+                {"id": 2, "stacktrace": {"frames": [{"function": "idle"}]}},
+                {"id": 3}
+            ]}
+        });
+        let v = build("e", &serde_json::to_vec(&with).unwrap());
+        assert_eq!(v.exceptions.len(), 1);
+        assert_eq!(v.threads.len(), 2);
+        assert_eq!(
+            (v.threads[0].ty.as_str(), v.threads[0].value.as_str()),
+            ("Thread main", "crashed")
+        );
+        assert_eq!(v.threads[1].ty, "Thread 2");
+        assert_eq!(v.threads[1].frames[0].function, "idle");
+        let alone = serde_json::json!({"threads": [{"id": 7, "current": true, "stacktrace": {"frames": [{"function": "g"}]}}]});
+        let v = build("e", &serde_json::to_vec(&alone).unwrap());
+        assert_eq!(v.exceptions[0].ty, "Thread 7");
+        assert!(v.threads.is_empty());
     }
 
     #[test]
