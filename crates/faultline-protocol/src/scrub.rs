@@ -100,9 +100,10 @@ impl SensitiveKeys {
     }
 
     /// Whether the key, lower-cased with `-` and spaces read as `_`, contains a sensitive
-    /// name. The built-in names are matched without copying the key.
+    /// name. The built-in names are matched without copying the key, and without trimming it:
+    /// none of them starts or ends with `_` or whitespace, so surrounding whitespace can never
+    /// be part of a match.
     fn matches(&self, key: &str) -> bool {
-        let key = key.trim();
         contains_builtin(key.as_bytes()) || {
             !self.extra.is_empty() && {
                 let key = normalize_key(key);
@@ -133,28 +134,31 @@ fn fold_byte(b: u8) -> u8 {
 }
 
 /// Whether any of [`SENSITIVE_KEYS`] (all already folded) occurs in the folded `key`. Names are
-/// only compared where the key has two bytes that start one of them, and then only the names
-/// with that first byte.
+/// only compared where two bytes of the key fold to the first two bytes of one of them (one
+/// table lookup per byte of the key), and then only the names with that first byte.
 fn contains_builtin(key: &[u8]) -> bool {
     let index = NameIndex::get();
-    let mut previous: Option<u8> = None;
-    for (end, &b) in key.iter().enumerate() {
-        let b = fold_byte(b);
-        if let Some(names) = previous.and_then(|a| index.names_starting(a, b)) {
-            let rest = key.get(end - 1..).unwrap_or_default();
-            if names.iter().any(|name| starts_with_folded(rest, name)) {
-                return true;
-            }
+    for (start, pair) in key.windows(2).enumerate() {
+        let &[a, b] = pair else { continue };
+        if !index.starts_a_name(a, b) {
+            continue;
         }
-        previous = Some(b);
+        let rest = key.get(start..).unwrap_or_default();
+        let names = index
+            .by_first
+            .get(usize::from(fold_byte(a)))
+            .map_or(&[][..], Vec::as_slice);
+        if names.iter().any(|name| starts_with_folded(rest, name)) {
+            return true;
+        }
     }
     false
 }
 
 /// [`SENSITIVE_KEYS`] (all ASCII, at least two bytes long) grouped by their first byte.
 struct NameIndex {
-    /// For each ASCII byte `a`, the bytes `b` such that a name starts with `ab`, as bits.
-    seconds: [u128; 128],
+    /// Bit `a * 256 + b` is set when the bytes `a b`, folded, are how a name starts.
+    bigrams: [u64; 1024],
     /// For each ASCII byte, the names starting with it.
     by_first: [Vec<&'static [u8]>; 128],
 }
@@ -164,17 +168,28 @@ impl NameIndex {
         static INDEX: OnceLock<NameIndex> = OnceLock::new();
         INDEX.get_or_init(|| {
             let mut index = NameIndex {
-                seconds: [0; 128],
+                bigrams: [0; 1024],
                 by_first: std::array::from_fn(|_| Vec::new()),
             };
             for name in SENSITIVE_KEYS {
                 let name = name.as_bytes();
-                if let [a, b, ..] = name {
-                    if let Some(seconds) = index.seconds.get_mut(usize::from(*a)) {
-                        *seconds |= 1 << (b & 0x7f);
-                    }
-                    if let Some(names) = index.by_first.get_mut(usize::from(*a)) {
+                if let [first, ..] = name {
+                    if let Some(names) = index.by_first.get_mut(usize::from(*first)) {
                         names.push(name);
+                    }
+                }
+            }
+            for a in 0..=u8::MAX {
+                for b in 0..=u8::MAX {
+                    let folded = [fold_byte(a), fold_byte(b)];
+                    if SENSITIVE_KEYS
+                        .iter()
+                        .any(|n| n.as_bytes().starts_with(&folded))
+                    {
+                        let bit = usize::from(a) << 8 | usize::from(b);
+                        if let Some(word) = index.bigrams.get_mut(bit >> 6) {
+                            *word |= 1 << (bit & 63);
+                        }
                     }
                 }
             }
@@ -182,13 +197,12 @@ impl NameIndex {
         })
     }
 
-    /// The names that may start with the bytes `a b`; `None` when none does.
-    fn names_starting(&self, a: u8, b: u8) -> Option<&[&'static [u8]]> {
-        let seconds = self.seconds.get(usize::from(a))?;
-        if b >= 128 || (seconds >> b) & 1 == 0 {
-            return None;
-        }
-        self.by_first.get(usize::from(a)).map(Vec::as_slice)
+    /// Whether a name starts with the bytes `a b` once folded.
+    fn starts_a_name(&self, a: u8, b: u8) -> bool {
+        let bit = usize::from(a) << 8 | usize::from(b);
+        self.bigrams
+            .get(bit >> 6)
+            .is_some_and(|word| (word >> (bit & 63)) & 1 != 0)
     }
 }
 
@@ -691,6 +705,30 @@ mod tests {
                     .any(|k| !k.is_empty() && folded.contains(&k));
             assert_eq!(keys.matches(key), expected, "{key:?}");
             assert_eq!(config.is_sensitive_key(key), expected, "{key:?}");
+        }
+    }
+
+    #[test]
+    fn key_matching_agrees_with_the_definition_on_generated_keys() {
+        // Keys built from pieces of the names, separators, whitespace and non-ASCII text.
+        let pieces = [
+            "pass", "word", "PASS", "Wd", "p", "w", "d", "sec", "ret", "tok", "en", "api", "key",
+            "_", "-", " ", "\t", "\u{3000}", "é", "İ", "au", "th", "co", "okie", "sess", "ion",
+            "cs", "rf", "x", "priv", "ate", "card", "num", "ber", "cred", "it", "ials", "pw",
+        ];
+        let keys = SensitiveKeys::new(&ScrubConfig::default());
+        let mut x: u32 = 7;
+        for _ in 0..50_000 {
+            let mut key = String::new();
+            for _ in 0..1 + x % 6 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                key.push_str(pieces[x as usize % pieces.len()]);
+            }
+            let folded = normalize_key(&key);
+            let expected = SENSITIVE_KEYS.iter().any(|s| folded.contains(s));
+            assert_eq!(keys.matches(&key), expected, "{key:?}");
         }
     }
 

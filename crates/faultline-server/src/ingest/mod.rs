@@ -9,6 +9,7 @@ pub mod auth;
 pub mod keys;
 pub mod process;
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use axum::body::{Body, Bytes};
@@ -132,9 +133,12 @@ async fn handle_envelope(
     let limit = state.config.limits.max_envelope;
     let raw_len = raw.len();
     let data: Bytes = cpu(raw_len, move || {
-        decode::decode_body(encoding.as_deref(), &raw, limit)
-            .map(|c| Bytes::from(c.into_owned()))
-            .map_err(decode_error)
+        match decode::decode_body(encoding.as_deref(), &raw, limit) {
+            Ok(Cow::Owned(decoded)) => Ok(Bytes::from(decoded)),
+            // Not encoded: the body itself, without a copy.
+            Ok(Cow::Borrowed(_)) => Ok(raw.clone()),
+            Err(e) => Err(decode_error(e)),
+        }
     })
     .await?;
     // Only the header line is read here (its `dsn` may carry the key); the whole envelope is

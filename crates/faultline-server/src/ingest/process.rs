@@ -231,26 +231,22 @@ pub fn process_event(
         ev.release.as_deref(),
         sdk.as_ref(),
     );
-    let metadata = serde_json::json!({
-        "type": meta.exception_type,
-        "value": meta.exception_value,
-        "function": meta.function,
-        "filename": meta.filename,
-        "handled": meta.handled,
-    });
+    let metadata = issue_metadata_json(&meta);
     let new = NewEvent {
         project_id: ctx.key.project_id(),
         event_id: ev.event_id,
         hashes: grouping.hashes,
         grouping_version: grouping.version.to_owned(),
         grouping_variant: grouping.variant,
-        grouping_components: grouping.components.to_string(),
+        // The `Display` text, written straight into its string rather than copied there.
+        grouping_components: serde_json::to_string(&grouping.components)
+            .map_err(|e| IngestError::Invalid(format!("grouping could not be encoded: {e}")))?,
         title: meta.title,
         culprit: meta.culprit,
         kind: meta.kind.as_str().to_owned(),
         level: ev.level.as_str().to_owned(),
         platform: ev.platform,
-        metadata: metadata.to_string(),
+        metadata,
         timestamp: ev.timestamp,
         received: ctx.received_at,
         release: ev.release,
@@ -263,6 +259,31 @@ pub fn process_event(
         attachments: Vec::new(),
     };
     Ok((new, agent))
+}
+
+/// `{"filename", "function", "handled", "type", "value"}` (nulls included), the JSON the
+/// issue keeps: the text `serde_json::json!` gives, written without building a map first.
+fn issue_metadata_json(meta: &faultline_grouping::IssueMetadata) -> String {
+    /// Fields in the order a `serde_json::Map` keeps them (sorted).
+    #[derive(serde::Serialize)]
+    struct Metadata<'a> {
+        filename: &'a Option<String>,
+        function: &'a Option<String>,
+        handled: Option<bool>,
+        #[serde(rename = "type")]
+        exception_type: &'a Option<String>,
+        #[serde(rename = "value")]
+        exception_value: &'a Option<String>,
+    }
+    serde_json::to_string(&Metadata {
+        filename: &meta.filename,
+        function: &meta.function,
+        handled: meta.handled,
+        exception_type: &meta.exception_type,
+        exception_value: &meta.exception_value,
+    })
+    // Strings and booleans: writing them cannot fail.
+    .unwrap_or_default()
 }
 
 fn agent_seen(
@@ -297,4 +318,32 @@ fn sdk_of(v: Option<&serde_json::Value>) -> Option<(String, String)> {
 fn client_sdk(client: Option<&str>) -> Option<(String, String)> {
     let (name, version) = client?.split_once('/')?;
     Some((name.to_owned(), version.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_grouping::{issue_metadata, IssueMetadata};
+
+    #[test]
+    fn metadata_json_is_the_map_text() {
+        let events = [
+            serde_json::json!({"exception": {"values": [{"type": "E", "value": "say \"hi\"\n",
+                "mechanism": {"handled": false},
+                "stacktrace": {"frames": [{"function": "f", "filename": "a.py", "in_app": true}]}}]}}),
+            serde_json::json!({"message": "plain"}),
+            serde_json::json!({}),
+        ];
+        for event in events {
+            let meta: IssueMetadata = issue_metadata(&event);
+            let expected = serde_json::json!({
+                "type": meta.exception_type,
+                "value": meta.exception_value,
+                "function": meta.function,
+                "filename": meta.filename,
+                "handled": meta.handled,
+            });
+            assert_eq!(issue_metadata_json(&meta), expected.to_string());
+        }
+    }
 }

@@ -43,6 +43,15 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// [`verify_password`] on the blocking pool: argon2 takes tens of milliseconds of CPU, which
+/// must not stall the async workers that serve ingest.
+pub async fn verify_off_thread(password: &str, hash: String) -> bool {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 /// The rules a new password must meet; `Err` says which one it breaks.
 pub fn check_new_password(password: &str) -> Result<(), WebError> {
     if password.chars().count() < 8 {
@@ -150,14 +159,13 @@ pub async fn login(
         .find(|(k, _)| k == "password")
         .map(|(_, v)| v.as_str());
     let found = match (email.is_empty(), password) {
-        (false, Some(p)) if !p.is_empty() => state
-            .store
-            .user_by_email(&email)
-            .await?
-            .filter(|(_, hash)| verify_password(p, hash)),
+        (false, Some(p)) if !p.is_empty() => match state.store.user_by_email(&email).await? {
+            Some((user, hash)) => verify_off_thread(p, hash).await.then_some(user),
+            None => None,
+        },
         _ => None,
     };
-    let Some((user, _)) = found else {
+    let Some(user) = found else {
         tracing::info!(email = %email, "sign-in refused");
         return login_response(&state, &next, &email, Some("Wrong email or password."));
     };
@@ -228,8 +236,11 @@ pub async fn change_password(
         *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;
         Ok(resp)
     };
-    let stored = state.store.user_by_email(&viewer.user.email).await?;
-    if !stored.is_some_and(|(_, hash)| verify_password(current, &hash)) {
+    let ok = match state.store.user_by_email(&viewer.user.email).await? {
+        Some((_, hash)) => verify_off_thread(current, hash).await,
+        None => false,
+    };
+    if !ok {
         return fail("The current password is wrong.");
     }
     if new != again {
@@ -238,7 +249,11 @@ pub async fn change_password(
     if let Err(WebError::BadRequest(msg)) = check_new_password(new) {
         return fail(&msg);
     }
-    let hash = hash_password(new).map_err(WebError::Internal)?;
+    let new = new.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(WebError::Internal)?;
     state.store.set_user_password(viewer.user.id, &hash).await?;
     state
         .store

@@ -310,7 +310,11 @@ pub async fn create_user(
     }
     let password = form.require("password")?;
     check_new_password(password)?;
-    let hash = hash_password(password).map_err(WebError::Internal)?;
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(WebError::Internal)?;
     state
         .store
         .create_user(email, &hash, role_of(&form)?)

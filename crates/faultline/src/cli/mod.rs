@@ -89,8 +89,11 @@ pub async fn open_store(data: &DataArgs) -> anyhow::Result<Arc<dyn Store>> {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // Blocking work is SQLite (one writer, a few readers) and password hashing: a small pool is
+    // plenty, and each extra thread costs a malloc arena of its own in the C libraries.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(32)
         .build()?;
     rt.block_on(async move {
         match cli.command {
