@@ -118,7 +118,17 @@ impl Codec {
                         s.push(raw.to_vec());
                     }
                 }
-                let data = zstd::bulk::compress(raw, LEVEL)
+                let data = PLAIN_COMPRESSOR
+                    .with(|cell| {
+                        let mut slot = cell.borrow_mut();
+                        if slot.is_none() {
+                            *slot = Some(zstd::bulk::Compressor::new(LEVEL)?);
+                        }
+                        match slot.as_mut() {
+                            Some(c) => c.compress(raw),
+                            None => Err(std::io::Error::other("no compressor")),
+                        }
+                    })
                     .map_err(|e| StoreError::Database(format!("zstd: {e}")))?;
                 Ok(Compressed {
                     data,
@@ -174,6 +184,9 @@ impl Codec {
 thread_local! {
     /// This thread's compression context and the dictionary it is bound to.
     static COMPRESSOR: RefCell<Option<(i64, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(None) };
+    /// This thread's context for projects without a dictionary yet: a fresh context per payload
+    /// allocates and zeroes about a megabyte, more than compressing a payload costs.
+    static PLAIN_COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
 }
 
 fn with_compressor<T>(
