@@ -43,7 +43,12 @@ async fn ensure_admin(store: &dyn Store) -> anyhow::Result<()> {
             )
         }
     };
-    let hash = faultline_server::web::auth::hash_password(&password)
+    // argon2 works in about 19 MiB of memory: on a thread of its own, that memory goes back to
+    // the system when the thread ends instead of staying in a worker's heap.
+    let to_hash = password.clone();
+    let hash = std::thread::spawn(move || faultline_server::web::auth::hash_password(&to_hash))
+        .join()
+        .map_err(|_| anyhow::anyhow!("cannot hash the admin password: the hashing thread failed"))?
         .map_err(|e| anyhow::anyhow!("cannot hash the admin password: {e}"))?;
     match store.create_user(&email, &hash, "admin").await {
         Ok(_) => {}
