@@ -126,6 +126,8 @@ test('signing in: wrong password refused, right one lands on the issue list', as
   await page.waitForURL(/\/issues$/);
   await waitForIssues(page, 6);
   await page.goto(`${base}/issues`);
+  // Each row names its service and the environments it was seen in.
+  assert.match(await page.locator('tr.issue-row .where').first().textContent(), /default\s+production/);
   await shot(page, 'issues');
   assert.deepEqual(page.errors, []);
   await page.context().close();

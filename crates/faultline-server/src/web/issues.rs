@@ -138,6 +138,8 @@ pub struct Row {
     pub labels: Vec<(&'static str, &'static str)>,
     /// Assignee's name or `""`.
     pub assignee: String,
+    /// Environments it was seen in, most events first (at most three).
+    pub environments: Vec<String>,
     /// Status.
     pub status: &'static str,
 }
@@ -459,6 +461,18 @@ pub async fn list(
         per_issue.entry(id).or_default().push((hour, c));
     }
     let names = Names::load(&state).await?;
+    let mut environments: HashMap<IssueId, Vec<String>> = HashMap::new();
+    for i in &issues {
+        let seen = state
+            .store
+            .issue_tag_values(i.id, Some("environment"))
+            .await?
+            .into_iter()
+            .take(3)
+            .map(|t| t.value)
+            .collect();
+        environments.insert(i.id, seen);
+    }
     let slug = |id: ProjectId| {
         projects
             .iter()
@@ -496,6 +510,7 @@ pub async fn list(
                 spark: sparkline(&counts, 96, 22),
                 labels,
                 assignee: names.of(i.assignee),
+                environments: environments.remove(&i.id).unwrap_or_default(),
                 status: i.status.as_str(),
             }
         })
