@@ -69,6 +69,7 @@ pub async fn serve(
     let trainer = services::digest::start_dictionary_trainer(store.clone());
     let upkeep = services::maintenance::start(store.clone());
     let state = state::AppState {
+        login_throttle: Default::default(),
         keys: Arc::new(ingest::keys::KeyCache::new(store.clone())),
         store,
         digest,

@@ -22,4 +22,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Settings.
     pub config: Arc<ServerConfig>,
+    /// Failed sign-ins per email, to slow down password guessing.
+    pub login_throttle: Arc<crate::web::auth::LoginThrottle>,
 }

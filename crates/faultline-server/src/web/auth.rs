@@ -21,6 +21,53 @@ use crate::state::AppState;
 
 const LOGIN_CSRF_COOKIE: &str = "faultline_login";
 
+/// Failed sign-ins per email within a window: after [`LoginThrottle::MAX_FAILURES`] the email
+/// is refused for the rest of the window without checking the password, so guessing is slow
+/// and cannot keep the CPU busy with argon2.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, f64)>>,
+}
+
+impl LoginThrottle {
+    /// Failures allowed per window.
+    pub const MAX_FAILURES: u32 = 10;
+    /// The window, in seconds.
+    pub const WINDOW: f64 = 300.0;
+
+    /// Seconds to wait before `email` may try again, if it is locked out now.
+    pub fn locked(&self, email: &str, now: f64) -> Option<u64> {
+        let map = self.failures.lock().ok()?;
+        match map.get(&email.to_lowercase()) {
+            Some((n, since)) if *n >= Self::MAX_FAILURES && now - since < Self::WINDOW => {
+                Some((Self::WINDOW - (now - since)).ceil() as u64)
+            }
+            _ => None,
+        }
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&self, email: &str, now: f64) {
+        if let Ok(mut map) = self.failures.lock() {
+            if map.len() > 100_000 {
+                map.retain(|_, (_, since)| now - *since < Self::WINDOW);
+            }
+            let e = map.entry(email.to_lowercase()).or_insert((0, now));
+            if now - e.1 >= Self::WINDOW {
+                *e = (0, now);
+            }
+            e.0 += 1;
+        }
+    }
+
+    /// Forgets the failures of `email` (after a successful sign-in).
+    pub fn succeeded(&self, email: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(&email.to_lowercase());
+        }
+    }
+}
+
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, String> {
     let mut salt = [0u8; 16];
@@ -153,6 +200,22 @@ pub async fn login(
         ));
     }
     let email = form.get("email").unwrap_or_default().to_owned();
+    if let Some(wait) = state.login_throttle.locked(&email, super::now()) {
+        let mut resp = login_response(
+            &state,
+            &next,
+            &email,
+            Some(&format!(
+                "Too many failed sign-ins for this email; try again in {} minutes.",
+                wait.div_ceil(60)
+            )),
+        )?;
+        *resp.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(resp);
+    }
     let password = form
         .0
         .iter()
@@ -167,8 +230,10 @@ pub async fn login(
     };
     let Some(user) = found else {
         tracing::info!(email = %email, "sign-in refused");
+        state.login_throttle.failed(&email, super::now());
         return login_response(&state, &next, &email, Some("Wrong email or password."));
     };
+    state.login_throttle.succeeded(&email);
     let (secret, _csrf) = state.store.create_session(user.id, SESSION_TTL).await?;
     let mut resp = super::see_other(&next);
     let c = format!(
@@ -280,6 +345,20 @@ mod tests {
         assert!(verify_password("correct horse", &a));
         assert!(!verify_password("wrong horse", &a));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn the_throttle_locks_an_email_after_ten_failures_for_the_window() {
+        let t = LoginThrottle::default();
+        for i in 0..LoginThrottle::MAX_FAILURES {
+            assert_eq!(t.locked("A@x", 100.0 + i as f64), None);
+            t.failed("a@X", 100.0 + i as f64);
+        }
+        assert_eq!(t.locked("a@x", 110.0), Some(290));
+        assert_eq!(t.locked("other@x", 110.0), None);
+        assert_eq!(t.locked("a@x", 401.0), None, "the window has passed");
+        t.succeeded("a@x");
+        assert_eq!(t.locked("a@x", 111.0), None);
     }
 
     #[test]

@@ -1481,3 +1481,27 @@ fn settings_forms_refuse_bad_input_with_a_4xx() {
     assert_eq!(ui.get("/static/nope.js", None).status, 404);
     assert_eq!(ui.get("/static/..%2Fsrc%2Flib.rs", None).status, 404);
 }
+
+#[test]
+fn repeated_wrong_passwords_lock_the_email_for_a_while() {
+    let ui = Ui::start();
+    // Ten wrong guesses are answered as wrong guesses…
+    for _ in 0..10 {
+        let r = ui.try_sign_in(ADMIN, "not-the-password", "/issues");
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert!(r.cookie("faultline_session").is_none());
+    }
+    // …then even the right password is refused for the window, with Retry-After.
+    let r = ui.try_sign_in(ADMIN, ADMIN_PASSWORD, "/issues");
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("Too many failed sign-ins"), "{}", r.body);
+    let wait: u64 = r
+        .header("retry-after")
+        .parse()
+        .expect("Retry-After seconds");
+    assert!((1..=300).contains(&wait), "{wait}");
+    assert!(r.cookie("faultline_session").is_none());
+    // The lock is per email: another user signs in as usual.
+    ui.s.create_user("other@example.com", "another-password", "member");
+    ui.sign_in("other@example.com", "another-password");
+}
