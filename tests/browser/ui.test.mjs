@@ -281,8 +281,8 @@ test('resolve, assign and comment; then reopen', async () => {
   assert.match(await page.textContent('.facts'), /resolved\s+in release shop@2\.5\.0/);
   await page.click('#reopen');
   await page.waitForURL(url);
-  await page.fill('input[name=users]', '5');
-  await page.click('button:has-text("Ignore until more users")');
+  await page.fill('#ignore-until input[name=count]', '5');
+  await page.click('#ignore-until button[value=ignore_users]');
   await page.waitForURL(url);
   assert.match(await page.textContent('.facts'), /ignored\s+until 5 more users are affected/);
   await page.click('#reopen');

@@ -46,6 +46,14 @@ use tower_http::normalize_path::NormalizePathLayer;
 
 pub use config::{Limits, ServerConfig};
 
+/// Unix seconds now: the one clock of ingest, the API and the pages.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
 /// Binds the listening socket (port 0 picks a free port; see `local_addr`).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await

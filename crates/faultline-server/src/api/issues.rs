@@ -12,14 +12,8 @@ use serde_json::{Map, Value};
 use super::shape::{issue_out, tags_out, IssueOut, TagOut};
 use super::{link_header, page_size, search, Caller, Cursor};
 use crate::error::ApiError;
+use crate::now;
 use crate::state::AppState;
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
 
 /// Hourly counts over the last 24 hours, zero-filled, as `[[ts, count], …]`.
 async fn stats_for(

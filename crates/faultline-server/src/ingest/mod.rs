@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::error::IngestError;
 use crate::metrics::Metrics;
+use crate::now;
 use crate::state::AppState;
 use process::{Processed, RequestContext};
 
@@ -33,13 +34,6 @@ pub struct Accepted {
     /// The event id, 32 lowercase hex.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 /// Reads the body, refusing with 413 as soon as it passes `limit` bytes.

@@ -32,11 +32,7 @@ pub async fn run_once(store: &dyn Store, holder: &str) -> faultline_store::Resul
     {
         return Ok(0);
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default();
-    let n = store.unignore_expired(now).await?;
+    let n = store.unignore_expired(crate::now()).await?;
     if n > 0 {
         tracing::info!(n, "ignored issues came back: their ignore time ended");
     }

@@ -216,11 +216,7 @@ pub async fn login(
         }
         return Ok(resp);
     }
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.as_str());
+    let password = form.raw("password");
     let found = match (email.is_empty(), password) {
         (false, Some(p)) if !p.is_empty() => match state.store.user_by_email(&email).await? {
             Some((user, hash)) => verify_off_thread(p, hash).await.then_some(user),
@@ -284,13 +280,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     Posted { viewer, form }: Posted,
 ) -> Result<Response, WebError> {
-    let raw = |k: &str| {
-        form.0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let raw = |k: &str| form.raw(k).unwrap_or_default();
     let (current, new, again) = (raw("current"), raw("new"), raw("confirm"));
     let fail = |msg: &str| -> Result<Response, WebError> {
         let mut resp = render(&PasswordPage {

@@ -141,7 +141,8 @@ pub fn text(v: &Value) -> String {
     }
 }
 
-fn str_of(v: Option<&Value>) -> String {
+/// [`text`] of an optional value (`""` when absent).
+pub fn str_of(v: Option<&Value>) -> String {
     v.map(text).unwrap_or_default()
 }
 
@@ -164,7 +165,7 @@ pub fn pairs(v: Option<&Value>) -> Vec<(String, String)> {
 }
 
 /// A list that SDKs send bare or wrapped in `{"values": […]}`.
-fn values(v: Option<&Value>) -> &[Value] {
+pub fn values(v: Option<&Value>) -> &[Value] {
     match v {
         Some(Value::Array(a)) => a,
         Some(Value::Object(m)) => match m.get("values") {
@@ -668,7 +669,20 @@ mod tests {
             "not json",
         ] {
             let v = build("e", raw.as_bytes());
-            assert!(v.request.is_none() || raw.contains("request"));
+            assert!(v.request.is_none(), "{raw}");
+            assert!(
+                v.crumbs.is_empty() && v.tags.is_empty() && v.trace_id.is_none(),
+                "{raw}"
+            );
+            // A frame with a non-numeric line number still shows, without source lines.
+            let frames: Vec<_> = v.exceptions.iter().flat_map(|e| &e.frames).collect();
+            assert!(
+                frames
+                    .iter()
+                    .all(|f| f.lineno.is_none() && f.context.is_empty()),
+                "{raw}"
+            );
+            assert_eq!(frames.len(), usize::from(raw.contains("frames")), "{raw}");
         }
     }
 

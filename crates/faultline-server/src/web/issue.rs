@@ -367,11 +367,11 @@ pub async fn set_status(
             ..Default::default()
         }),
         "ignore_count" => StatusChange::IgnoreUntil(IgnoreLimits {
-            more_events: Some(number("events")?),
+            more_events: Some(number("count")?),
             ..Default::default()
         }),
         "ignore_users" => StatusChange::IgnoreUntil(IgnoreLimits {
-            more_users: Some(number("users")?),
+            more_users: Some(number("count")?),
             ..Default::default()
         }),
         other => return Err(WebError::BadRequest(format!("unknown action '{other}'"))),
@@ -444,13 +444,8 @@ struct VariablesPage {
 /// the frame's name and its variables as display strings.
 fn top_frame_vars(payload: &[u8]) -> Option<(String, Vec<(String, String)>)> {
     let ev: serde_json::Value = serde_json::from_slice(payload).ok()?;
-    let ex = ev.get("exception")?;
-    let values = ex.get("values").unwrap_or(ex).as_array()?;
-    let frames = values
-        .last()?
-        .get("stacktrace")?
-        .get("frames")?
-        .as_array()?;
+    let exceptions = event_view::values(ev.get("exception"));
+    let frames = event_view::values(exceptions.last()?.get("stacktrace")?.get("frames"));
     let frame = frames
         .iter()
         .rev()
@@ -459,13 +454,8 @@ fn top_frame_vars(payload: &[u8]) -> Option<(String, Vec<(String, String)>)> {
     let vars = frame.get("vars")?.as_object()?;
     let name = format!(
         "{} in {}",
-        event_view::text(frame.get("function").unwrap_or(&serde_json::Value::Null)),
-        event_view::text(
-            frame
-                .get("module")
-                .or(frame.get("filename"))
-                .unwrap_or(&serde_json::Value::Null)
-        )
+        event_view::str_of(frame.get("function")),
+        event_view::str_of(frame.get("module").or(frame.get("filename")))
     );
     let mut out: Vec<(String, String)> = vars
         .iter()

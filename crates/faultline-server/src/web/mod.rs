@@ -28,6 +28,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use faultline_store::{StoreError, User};
 
+pub use crate::now;
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -295,13 +296,17 @@ impl FormData {
         FormData(form_urlencoded::parse(body).into_owned().collect())
     }
 
-    /// The first value of `name`, trimmed; empty counts as absent.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    /// The first value of `name` exactly as sent (passwords are not trimmed).
+    pub fn raw(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `name`, trimmed; empty counts as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.raw(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
     /// Every value of `name`.
@@ -398,12 +403,4 @@ impl Nav {
             csrf: viewer.csrf.clone(),
         }
     }
-}
-
-/// Unix seconds now.
-pub fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
 }

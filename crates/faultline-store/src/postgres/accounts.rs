@@ -205,11 +205,7 @@ pub(super) async fn teams(c: &Object) -> Result<Vec<TeamMembers>> {
 /// Creates a team in organization `org`.
 pub(super) async fn create_team(c: &Object, org: &str, slug: &str, name: &str) -> Result<Team> {
     check_slug("team", slug)?;
-    let org_id: i64 = c
-        .query_opt("SELECT id FROM organizations WHERE slug = $1", &[&org])
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("organization '{org}'")))?
-        .try_get(0)?;
+    let org_id = super::admin::org_id(c, org).await?;
     let name = team_name(slug, name);
     let inserted = c
         .query_opt(

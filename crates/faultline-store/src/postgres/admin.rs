@@ -112,6 +112,16 @@ fn project_row(r: &Row) -> Result<Project> {
     })
 }
 
+/// The id of organization `org` (by slug), or NotFound.
+pub(super) async fn org_id(c: &impl deadpool_postgres::GenericClient, org: &str) -> Result<i64> {
+    Ok(
+        c.query_opt("SELECT id FROM organizations WHERE slug = $1", &[&org])
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("organization '{org}'")))?
+            .try_get(0)?,
+    )
+}
+
 /// Projects matching `filter` (aliases: `p` projects, `o` organizations).
 pub(super) async fn projects(
     c: &Object,
@@ -140,11 +150,7 @@ pub(super) async fn create_project(
 ) -> Result<(Project, ProjectKey)> {
     check_slug("project", name)?;
     let tx = c.transaction().await?;
-    let org_id: i64 = tx
-        .query_opt("SELECT id FROM organizations WHERE slug = $1", &[&org])
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("organization '{org}'")))?
-        .try_get(0)?;
+    let org_id = org_id(&tx, org).await?;
     let team_id: i64 = tx
         .query_opt(
             "SELECT id FROM teams WHERE org_id = $1 AND slug = $2",

@@ -171,12 +171,7 @@ pub(super) fn teams(c: &Connection) -> Result<Vec<TeamMembers>> {
 pub(super) fn create_team(c: &mut Connection, org: &str, slug: &str, name: &str) -> Result<Team> {
     check_slug("team", slug)?;
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let org_id: i64 = tx
-        .query_row("SELECT id FROM organizations WHERE slug = ?1", [org], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("organization '{org}'")))?;
+    let org_id = super::admin::org_id(&tx, org)?;
     let taken: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM teams WHERE org_id = ?1 AND slug = ?2)",
         params![org_id, slug],

@@ -71,6 +71,15 @@ fn org_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Organization> {
     })
 }
 
+/// The id of organization `org` (by slug), or NotFound.
+pub(super) fn org_id(c: &Connection, org: &str) -> Result<i64> {
+    c.query_row("SELECT id FROM organizations WHERE slug = ?1", [org], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("organization '{org}'")))
+}
+
 fn org_by_slug(c: &Connection, slug: &str) -> Result<Option<Organization>> {
     Ok(c.query_row(
         "SELECT id, slug, name, created_at FROM organizations WHERE slug = ?1",
@@ -128,12 +137,7 @@ pub(super) fn create_project(
 ) -> Result<(Project, ProjectKey)> {
     check_slug("project", name)?;
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let org_id: i64 = tx
-        .query_row("SELECT id FROM organizations WHERE slug = ?1", [org], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("organization '{org}'")))?;
+    let org_id = org_id(&tx, org)?;
     let team_id: i64 = tx
         .query_row(
             "SELECT id FROM teams WHERE org_id = ?1 AND slug = ?2",

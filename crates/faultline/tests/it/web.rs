@@ -1203,7 +1203,7 @@ fn bad_form_input_gets_a_4xx_page_and_changes_nothing() {
         vec![("action", "ignore_for"), ("seconds", "soon")],
         vec![("action", "ignore_for"), ("seconds", "-5")],
         vec![("action", "ignore_count")],
-        vec![("action", "ignore_users"), ("users", "0")],
+        vec![("action", "ignore_users"), ("count", "0")],
     ] {
         let r = ui.submit(&admin, &status_path, &form);
         assert_eq!(r.status, 400, "{form:?}: {}", r.body);
