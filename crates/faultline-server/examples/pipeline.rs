@@ -7,6 +7,9 @@
 
 use std::time::Instant;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use faultline_grouping::{group_event, issue_metadata, GroupingConfig};
 use faultline_protocol::envelope::Envelope;
 use faultline_protocol::event::{normalize_event, NormalizeOptions};
@@ -149,7 +152,7 @@ fn write_path(payloads: &[(String, Vec<u8>)], opts: &NormalizeOptions, config: &
                 hashes: g.hashes,
                 grouping_version: g.version.into(),
                 grouping_variant: g.variant,
-                grouping_components: "{}".into(),
+                grouping_components: faultline_store::LazyText::ready("{}"),
                 title: m.title,
                 culprit: m.culprit,
                 kind: m.kind.as_str().into(),

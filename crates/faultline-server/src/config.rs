@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub queue_capacity: usize,
     /// Most events written in one transaction.
     pub max_batch: usize,
+    /// Under load, how long the writer may wait for requests still being processed before it
+    /// commits (larger batches, fewer page writes per event). Zero turns it off.
+    pub commit_delay: std::time::Duration,
     /// Ingest limits.
     pub limits: Limits,
 }
@@ -57,6 +60,7 @@ impl ServerConfig {
             public_url: format!("http://{host}"),
             queue_capacity: 20_000,
             max_batch: 2_000,
+            commit_delay: std::time::Duration::from_millis(3),
             limits: Limits::default(),
         }
     }

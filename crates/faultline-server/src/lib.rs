@@ -71,8 +71,11 @@ pub async fn serve(
     let (digest, digest_task) = services::digest::start(
         store.clone(),
         metrics.clone(),
-        config.queue_capacity,
-        config.max_batch,
+        services::digest::Batching {
+            capacity: config.queue_capacity,
+            max_batch: config.max_batch,
+            commit_delay: config.commit_delay,
+        },
     );
     let trainer = services::digest::start_dictionary_trainer(store.clone());
     let upkeep = services::maintenance::start(store.clone());

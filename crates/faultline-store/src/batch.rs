@@ -1,6 +1,37 @@
 //! What the digest service hands the store: one batch, one transaction.
 
+use std::sync::Arc;
+
 use crate::model::{IssueId, ProjectId};
+
+/// Text that is worked out only if it is needed: most events join an existing issue, and
+/// writing out what only a new issue keeps would be wasted on them.
+#[derive(Clone)]
+pub struct LazyText(Arc<dyn Fn() -> String + Send + Sync>);
+
+impl LazyText {
+    /// Text from `f`, called once for every time the text is needed.
+    pub fn new(f: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        LazyText(Arc::new(f))
+    }
+
+    /// Text that is already known.
+    pub fn ready(text: impl Into<String>) -> Self {
+        let text: String = text.into();
+        LazyText(Arc::new(move || text.clone()))
+    }
+
+    /// The text.
+    pub fn text(&self) -> String {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for LazyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LazyText(…)")
+    }
+}
 
 /// A processed event, ready to store.
 #[derive(Debug, Clone)]
@@ -15,8 +46,9 @@ pub struct NewEvent {
     pub grouping_version: String,
     /// Grouping variant of the primary hash.
     pub grouping_variant: String,
-    /// Grouping component tree (JSON), kept with a new issue.
-    pub grouping_components: String,
+    /// Grouping component tree (JSON), kept with a new issue; only worked out for the event
+    /// that creates one.
+    pub grouping_components: LazyText,
     /// Issue title.
     pub title: String,
     /// Issue culprit.

@@ -21,6 +21,18 @@ pub const LEVEL: i32 = 3;
 pub const TRAIN_SAMPLES: usize = 400;
 /// Largest dictionary trained.
 pub const DICT_SIZE: usize = 48 * 1024;
+/// A project whose training gave no dictionary (or whose training another node took on and
+/// never finished) collects samples again after this long.
+const TRAINING_EXPIRES: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A project's training samples.
+enum Samples {
+    /// Being collected.
+    Collecting(Vec<Vec<u8>>),
+    /// Handed to training at this moment: none are collected meanwhile, so a busy project is
+    /// trained once, not once more for every batch of samples that arrives during training.
+    Training(std::time::Instant),
+}
 
 /// A trained dictionary.
 pub struct Dictionary {
@@ -49,7 +61,7 @@ impl Dictionary {
 pub struct Codec {
     current: RwLock<HashMap<ProjectId, &'static Dictionary>>,
     by_id: RwLock<HashMap<i64, &'static Dictionary>>,
-    samples: Mutex<HashMap<ProjectId, Vec<Vec<u8>>>>,
+    samples: Mutex<HashMap<ProjectId, Samples>>,
 }
 
 /// A compressed payload and the dictionary it needs.
@@ -74,6 +86,9 @@ impl Codec {
         if current {
             if let Ok(mut cur) = self.current.write() {
                 cur.insert(project, dict);
+            }
+            if let Ok(mut samples) = self.samples.lock() {
+                samples.remove(&project);
             }
         }
     }
@@ -113,9 +128,16 @@ impl Codec {
             }
             None => {
                 if let Ok(mut samples) = self.samples.lock() {
-                    let s = samples.entry(project).or_default();
-                    if s.len() < TRAIN_SAMPLES && raw.len() < 256 * 1024 {
-                        s.push(raw.to_vec());
+                    let s = samples
+                        .entry(project)
+                        .or_insert_with(|| Samples::Collecting(Vec::new()));
+                    if matches!(s, Samples::Training(since) if since.elapsed() > TRAINING_EXPIRES) {
+                        *s = Samples::Collecting(Vec::new());
+                    }
+                    if let Samples::Collecting(s) = s {
+                        if s.len() < TRAIN_SAMPLES && raw.len() < 256 * 1024 {
+                            s.push(raw.to_vec());
+                        }
                     }
                 }
                 let data = PLAIN_COMPRESSOR
@@ -143,20 +165,36 @@ impl Codec {
         let Ok(mut samples) = self.samples.lock() else {
             return Vec::new();
         };
-        let ready: Vec<ProjectId> = samples
-            .iter()
-            .filter(|(_, s)| s.len() >= TRAIN_SAMPLES)
-            .map(|(p, _)| *p)
-            .collect();
+        let mut ready = Vec::new();
+        for (project, s) in samples.iter_mut() {
+            if matches!(s, Samples::Collecting(v) if v.len() >= TRAIN_SAMPLES) {
+                let taken = std::mem::replace(s, Samples::Training(std::time::Instant::now()));
+                if let Samples::Collecting(v) = taken {
+                    ready.push((*project, v));
+                }
+            }
+        }
         ready
-            .into_iter()
-            .filter_map(|p| samples.remove(&p).map(|s| (p, s)))
-            .collect()
     }
 
     /// Trains a dictionary from samples; `None` when zstd finds nothing worth a dictionary.
+    ///
+    /// Training takes tens of milliseconds of one core; it runs on a thread of its own at a
+    /// low priority, so that ingest, busy on every core, is not held up by it.
     pub fn train(samples: &[Vec<u8>]) -> Option<Vec<u8>> {
-        zstd::dict::from_samples(samples, DICT_SIZE).ok()
+        std::thread::scope(|scope| {
+            let trainer = std::thread::Builder::new()
+                .name("faultline-train".into())
+                .spawn_scoped(scope, || {
+                    lower_priority();
+                    zstd::dict::from_samples(samples, DICT_SIZE).ok()
+                });
+            match trainer {
+                Ok(t) => t.join().ok().flatten(),
+                // No thread to be had: train here.
+                Err(_) => zstd::dict::from_samples(samples, DICT_SIZE).ok(),
+            }
+        })
     }
 
     /// Decompresses a payload.
@@ -179,6 +217,13 @@ impl Codec {
             }
         }
     }
+}
+
+/// Makes the calling thread yield to every normal-priority thread (nice 10; on Linux the nice
+/// value belongs to the thread, and `None` names the calling one).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::setpriority_process(None, 10);
 }
 
 thread_local! {
@@ -232,6 +277,14 @@ mod tests {
         }
         let ready = codec.take_ready_samples();
         assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].1.len(), TRAIN_SAMPLES);
+        // While it trains, events still compress (without a dictionary) but are not kept as
+        // samples: the project is not handed to training a second time.
+        for i in 0..TRAIN_SAMPLES * 2 {
+            let c = codec.compress(p, &sample(i)).unwrap();
+            assert_eq!(c.dict_id, None);
+        }
+        assert!(codec.take_ready_samples().is_empty());
         let dict = Codec::train(&ready[0].1).expect("trained");
         codec.install(p, Dictionary::new(7, &dict), true);
         let raw = sample(9999);
@@ -246,5 +299,28 @@ mod tests {
         );
         assert_eq!(codec.decompress(&c.data, Some(7)).unwrap(), raw);
         assert!(codec.decompress(&c.data, Some(8)).is_err());
+        assert!(codec.samples.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn training_runs_at_a_low_priority_and_leaves_the_caller_as_it_was() {
+        #[cfg(target_os = "linux")]
+        {
+            let before = rustix::process::getpriority_process(None).unwrap();
+            let samples: Vec<Vec<u8>> = (0..TRAIN_SAMPLES).map(sample).collect();
+            assert!(Codec::train(&samples).is_some());
+            assert_eq!(rustix::process::getpriority_process(None).unwrap(), before);
+            let seen = std::thread::scope(|s| {
+                s.spawn(|| {
+                    lower_priority();
+                    rustix::process::getpriority_process(None).unwrap()
+                })
+                .join()
+                .unwrap()
+            });
+            if before <= 10 {
+                assert_eq!(seen, 10);
+            }
+        }
     }
 }

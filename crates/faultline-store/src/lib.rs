@@ -40,7 +40,7 @@ pub mod transfer;
 
 use async_trait::async_trait;
 
-pub use batch::{BatchOutcome, EventOutcome, NewEvent, WriteBatch};
+pub use batch::{BatchOutcome, EventOutcome, LazyText, NewEvent, WriteBatch};
 pub use error::{Result, StoreError};
 pub use model::*;
 pub use query::{AssigneeFilter, IgnoreLimits, IssueQuery, IssueSort, StatusChange, TagFilter};

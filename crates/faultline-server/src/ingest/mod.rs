@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::error::IngestError;
 use crate::metrics::Metrics;
 use crate::now;
+use crate::services::digest::Coming;
 use crate::state::AppState;
 use process::{Processed, RequestContext};
 
@@ -120,6 +121,7 @@ async fn handle_envelope(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, IngestError> {
+    let coming = state.digest.coming();
     let project = auth::project_id(project)?;
     let request_auth = auth::from_request(headers, query)?;
     let raw = read_body(body, state.config.limits.max_body).await?;
@@ -184,7 +186,7 @@ async fn handle_envelope(
         Ok(p)
     })
     .await?;
-    commit(state, processed).await
+    commit(state, processed, coming).await
 }
 
 /// The `dsn` of an envelope's header line, if it has one.
@@ -197,10 +199,14 @@ fn header_dsn(data: &[u8]) -> Option<String> {
     serde_json::from_slice::<Header>(line).ok()?.dsn
 }
 
-async fn commit(state: &AppState, processed: Processed) -> Result<Response, IngestError> {
+async fn commit(
+    state: &AppState,
+    processed: Processed,
+    coming: Coming,
+) -> Result<Response, IngestError> {
     let n = processed.batch.events.len() as u64;
     if !processed.batch.is_empty() {
-        state.digest.submit(processed.batch).await?;
+        state.digest.submit(processed.batch, coming).await?;
     }
     Metrics::add(&state.metrics.events_accepted, n);
     Ok((
@@ -265,6 +271,7 @@ async fn store_event(
     headers: &HeaderMap,
     payload: &[u8],
 ) -> Result<Response, IngestError> {
+    let coming = state.digest.coming();
     let project = auth::project_id(project)?;
     let request_auth = auth::from_request(headers, query)?.ok_or_else(|| {
         IngestError::Unauthorized(
@@ -293,6 +300,7 @@ async fn store_event(
             event_id: Some(event_id),
             event_count: 1,
         },
+        coming,
     )
     .await
 }

@@ -8,7 +8,7 @@ use faultline_protocol::event::{normalize_event, NormalizeOptions, NormalizedEve
 use faultline_protocol::session;
 use faultline_store::batch::{AgentSeen, DiscardUpdate, NewAttachment, SessionUpdate};
 use faultline_store::codec::Codec;
-use faultline_store::{NewEvent, WriteBatch};
+use faultline_store::{LazyText, NewEvent, WriteBatch};
 
 use super::keys::KeyInfo;
 use crate::config::Limits;
@@ -238,9 +238,11 @@ pub fn process_event(
         hashes: grouping.hashes,
         grouping_version: grouping.version.to_owned(),
         grouping_variant: grouping.variant,
-        // The `Display` text, written straight into its string rather than copied there.
-        grouping_components: serde_json::to_string(&grouping.components)
-            .map_err(|e| IngestError::Invalid(format!("grouping could not be encoded: {e}")))?,
+        grouping_components: {
+            let components = grouping.components;
+            // Strings, numbers and lists: writing them out cannot fail.
+            LazyText::new(move || serde_json::to_string(&components).unwrap_or_default())
+        },
         title: meta.title,
         culprit: meta.culprit,
         kind: meta.kind.as_str().to_owned(),

@@ -162,7 +162,7 @@ async fn create_issue(tx: &Transaction<'_>, ev: &NewEvent) -> Result<i64> {
                 &ev.project_id.0,
                 &ev.grouping_version,
                 &ev.grouping_variant,
-                &ev.grouping_components,
+                &ev.grouping_components.text(),
                 &primary,
                 &ev.title,
                 &ev.culprit,

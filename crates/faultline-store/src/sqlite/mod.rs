@@ -121,6 +121,9 @@ impl SqliteStore {
         })?;
         let path = data_dir.join(DB_FILE);
         let mut writer = open_conn(&path)?;
+        // The write path uses a few dozen statements (multi-row ones in several sizes); all of
+        // them stay prepared.
+        writer.set_prepared_statement_cache_capacity(96);
         // Checkpoints run on their own thread (below), never inside a commit that requests
         // are waiting for.
         writer.execute_batch(

@@ -157,6 +157,7 @@ pub(super) fn write_batch(
     }
 
     let mut regressed: HashSet<i64> = HashSet::new();
+    let mut tag_rows: Vec<(i64, &str, &str, i64, f64, f64)> = Vec::new();
     let t = now();
     for (issue_id, agg) in &aggs {
         match reopening(&tx, *issue_id, agg, &new_issues, t)? {
@@ -191,15 +192,7 @@ pub(super) fn write_batch(
             issue_id
         ])?;
         for ((key, value), (n, first, last)) in &agg.tags {
-            tx.prepare_cached(
-                "INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (issue_id, key, value) DO UPDATE SET
-                   times_seen = issue_tags.times_seen + excluded.times_seen,
-                   first_seen = MIN(issue_tags.first_seen, excluded.first_seen),
-                   last_seen = MAX(issue_tags.last_seen, excluded.last_seen)",
-            )?
-            .execute(params![issue_id, key, value, n, first, last])?;
+            tag_rows.push((*issue_id, key, value, *n, *first, *last));
         }
         for (hour, n) in &agg.hours {
             tx.prepare_cached(
@@ -209,6 +202,21 @@ pub(super) fn write_batch(
             .execute(params![issue_id, hour, n])?;
         }
     }
+    // In key order, many rows per statement: the tag counts are most of a batch's statements.
+    tag_rows.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    upsert_rows(
+        &tx,
+        "INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen) VALUES ",
+        "(?, ?, ?, ?, ?, ?)",
+        " ON CONFLICT (issue_id, key, value) DO UPDATE SET
+           times_seen = issue_tags.times_seen + excluded.times_seen,
+           first_seen = MIN(issue_tags.first_seen, excluded.first_seen),
+           last_seen = MAX(issue_tags.last_seen, excluded.last_seen)",
+        &tag_rows,
+        |(issue, key, value, n, first, last), out| {
+            out.extend([issue as &dyn rusqlite::ToSql, key, value, n, first, last])
+        },
+    )?;
     for o in outcomes.iter_mut() {
         if let EventOutcome::Stored {
             issue_id,
@@ -230,6 +238,49 @@ pub(super) fn write_batch(
     }
     Ok(BatchOutcome { events: outcomes })
 }
+
+/// Runs `head VALUES (…), (…) tail` over `rows`, as few statements as it takes: chunks of
+/// [`ROWS_PER_STATEMENT`] rows, then the rest in halving chunks, so only a handful of
+/// statement texts are ever prepared (and they stay in the statement cache).
+fn upsert_rows<T>(
+    tx: &Transaction<'_>,
+    head: &str,
+    row: &str,
+    tail: &str,
+    rows: &[T],
+    params_of: impl for<'a> Fn(&'a T, &mut Vec<&'a dyn rusqlite::ToSql>),
+) -> Result<()> {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = if rest.len() >= ROWS_PER_STATEMENT {
+            ROWS_PER_STATEMENT
+        } else {
+            // The largest power of two that fits.
+            1 << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (chunk, tail_rows) = rest.split_at(n);
+        rest = tail_rows;
+        let mut sql = String::with_capacity(head.len() + tail.len() + n * (row.len() + 2));
+        sql.push_str(head);
+        for i in 0..n {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(row);
+        }
+        sql.push_str(tail);
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::new();
+        for r in chunk {
+            params_of(r, &mut values);
+        }
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values))?;
+    }
+    Ok(())
+}
+
+/// Most rows one multi-row statement carries.
+const ROWS_PER_STATEMENT: usize = 32;
 
 /// Widens a release's or environment's first and last seen to `ts` and counts the event.
 fn widen(map: &mut HashMap<(i64, String), (f64, f64, i64)>, key: (i64, String), ts: f64) {
@@ -288,7 +339,7 @@ fn resolve_issue(
                 project,
                 ev.grouping_version,
                 ev.grouping_variant,
-                ev.grouping_components,
+                ev.grouping_components.text(),
                 primary,
                 ev.title,
                 ev.culprit,

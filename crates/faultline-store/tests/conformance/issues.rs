@@ -210,6 +210,64 @@ pub async fn tags_users_and_hourly_counts(db: &Db) {
     assert!(none.is_empty());
 }
 
+/// Tag counts of a batch with more tag rows than one statement carries (69 rows: two full
+/// chunks and a remainder), then a second batch over part of them: every count, first and
+/// last seen adds up per issue.
+pub async fn many_tags_in_one_batch_add_up(db: &Db) {
+    let store = db.open().await;
+    let p = store.bootstrap().await.unwrap().project.id;
+    let base = ids();
+    let hashes = ["ta", "tb", "tc"];
+    let mk = |n: u64, issue: usize, ts: f64, tags: std::ops::Range<usize>| {
+        let mut e = event(&*store, p, base + n, &[hashes[issue]]);
+        e.timestamp = ts;
+        e.tags = tags
+            .map(|t| (format!("k{}", t % 7), format!("v{t}")))
+            .collect();
+        e
+    };
+    let mut first = Vec::new();
+    for (i, _) in hashes.iter().enumerate() {
+        first.push(mk(i as u64 * 10, i, 1000.0 + i as f64, 0..23));
+        first.push(mk(i as u64 * 10 + 1, i, 900.0, 0..5));
+    }
+    let out = write(&*store, first).await;
+    write(&*store, vec![mk(100, 1, 2000.0, 3..30)]).await;
+    for (i, _) in hashes.iter().enumerate() {
+        let id = issue_of(&out[i * 2]);
+        let tags = store.issue_tag_values(id, None).await.unwrap();
+        let extra = if i == 1 { 30 } else { 23 };
+        assert_eq!(tags.len(), extra, "issue {i}: {tags:?}");
+        for t in &tags {
+            let n: usize = t.value[1..].parse().unwrap();
+            assert_eq!(t.key, format!("k{}", n % 7));
+            let mut expected = 0;
+            let mut seen = Vec::new();
+            if n < 23 {
+                expected += 1;
+                seen.push(1000.0 + i as f64);
+            }
+            if n < 5 {
+                expected += 1;
+                seen.push(900.0);
+            }
+            if i == 1 && (3..30).contains(&n) {
+                expected += 1;
+                seen.push(2000.0);
+            }
+            assert_eq!(t.count, expected, "issue {i} {}={}", t.key, t.value);
+            let lo = seen.iter().cloned().fold(f64::MAX, f64::min);
+            let hi = seen.iter().cloned().fold(f64::MIN, f64::max);
+            assert_eq!(
+                (t.first_seen, t.last_seen),
+                (lo, hi),
+                "issue {i} {}",
+                t.value
+            );
+        }
+    }
+}
+
 pub async fn list_filters_sorts_and_pages(db: &Db) {
     let store = db.open().await;
     let p = store.bootstrap().await.unwrap().project.id;
