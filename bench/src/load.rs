@@ -110,9 +110,16 @@ struct Shared {
 }
 
 pub async fn run(plan: Plan) -> Outcome {
+    let workers = plan.concurrency;
+    // Every worker's connection is opened before the clock starts: SDKs keep theirs open, and
+    // a storm of connects would otherwise be measured as the first requests' latency (and in
+    // open loop, the requests due meanwhile would all go out at once when it ends).
+    let mut conns = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        conns.push(connect(plan.addr).await);
+    }
     let start = Instant::now();
     let deadline = start + plan.duration;
-    let workers = plan.concurrency;
     let shared = Arc::new(Shared {
         plan,
         next: AtomicUsize::new(0),
@@ -120,8 +127,9 @@ pub async fn run(plan: Plan) -> Outcome {
         start,
         deadline,
     });
-    let handles: Vec<_> = (0..workers)
-        .map(|_| tokio::spawn(worker(shared.clone())))
+    let handles: Vec<_> = conns
+        .into_iter()
+        .map(|conn| tokio::spawn(worker(shared.clone(), conn)))
         .collect();
     let mut stats = Stats::new();
     for h in handles {
@@ -145,10 +153,9 @@ async fn connect(addr: SocketAddr) -> Option<SendRequest<Full<Bytes>>> {
     Some(sender)
 }
 
-async fn worker(shared: Arc<Shared>) -> Stats {
+async fn worker(shared: Arc<Shared>, mut conn: Option<SendRequest<Full<Bytes>>>) -> Stats {
     let plan = &shared.plan;
     let mut stats = Stats::new();
-    let mut conn: Option<SendRequest<Full<Bytes>>> = None;
     loop {
         if Instant::now() >= shared.deadline {
             break;

@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// Events that may wait for the writer before ingest answers 429.
     #[arg(long, env = "FAULTLINE_QUEUE_CAPACITY", default_value_t = 20_000)]
     queue_capacity: usize,
+    /// Under load, the longest the writer waits (milliseconds) for requests still being
+    /// processed before it commits: larger batches, fewer disk writes per event. 0 turns it off.
+    #[arg(long, env = "FAULTLINE_COMMIT_DELAY_MS", default_value_t = 3)]
+    commit_delay_ms: u64,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -96,6 +100,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config.public_url = url.trim_end_matches('/').to_owned();
     }
     config.queue_capacity = args.queue_capacity;
+    config.commit_delay = std::time::Duration::from_millis(args.commit_delay_ms);
     println!(
         "Faultline {} listening on {}",
         env!("CARGO_PKG_VERSION"),
