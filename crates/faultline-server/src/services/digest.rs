@@ -6,9 +6,9 @@
 //! busier the server, the larger (and cheaper per event) the batches.
 //!
 //! Under load the writer also waits a little before it commits (`commit_delay`, like
-//! PostgreSQL's `commit_delay`): only while requests are still being processed and will
-//! join the batch in a moment, and never when the server is idle or only one request is
-//! on its way. Most of a commit's cost is per page written, and the same issue, index and
+//! PostgreSQL's `commit_delay`): only while many requests ([`BUSY`]) are still being
+//! processed and will join the batch in a moment; never when the server is idle or only
+//! moderately loaded, where the wait would only add to every request's latency. Most of a commit's cost is per page written, and the same issue, index and
 //! counter pages are written once for the whole batch, so a few milliseconds of waiting buy
 //! far fewer writes per event.
 
@@ -121,6 +121,10 @@ pub fn start(
     (handle, task)
 }
 
+/// Requests on their way to the writer from which it waits for them (PostgreSQL's
+/// `commit_siblings`).
+const BUSY: usize = 16;
+
 /// A batch this large is committed without waiting for more.
 const FULL_ENOUGH: usize = 512;
 
@@ -141,8 +145,10 @@ async fn gather(
             Ok(job) => job,
             Err(_) => {
                 let now = Instant::now();
-                // Two or more on their way: one alone (a quiet server) is not worth a wait.
-                if events >= FULL_ENOUGH || now >= deadline || coming.load(Ordering::Acquire) < 2 {
+                // Only a busy server waits: a few requests on their way (moderate load) are
+                // not worth delaying every commit for.
+                if events >= FULL_ENOUGH || now >= deadline || coming.load(Ordering::Acquire) < BUSY
+                {
                     break;
                 }
                 match tokio::time::timeout(deadline - now, rx.recv()).await {
@@ -297,14 +303,15 @@ mod tests {
         let (_dir, digest, metrics, p) = writer(Duration::from_secs(30)).await;
         let t = Instant::now();
         let (a, b, c) = (digest.coming(), digest.coming(), digest.coming());
-        // A is queued while B and C are still on their way: the writer waits for them.
+        let others: Vec<Coming> = (0..BUSY - 2).map(|_| digest.coming()).collect();
+        // A is queued while B, C and the others are still on their way: the writer waits.
         let first = tokio::spawn({
             let digest = digest.clone();
             async move { digest.submit(one_event(p, 1), a).await }
         });
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(!first.is_finished(), "A was committed without waiting");
-        // B joins A's batch; with only C left on its way, the writer commits both.
+        // B joins A's batch; with fewer than BUSY left on their way, the writer commits both.
         let second = digest.submit(one_event(p, 2), b).await.unwrap();
         assert!(matches!(second[0], EventOutcome::Stored { .. }));
         assert!(matches!(
@@ -312,9 +319,9 @@ mod tests {
             EventOutcome::Stored { .. }
         ));
         assert_eq!(metrics.batches.load(Ordering::Relaxed), 1);
-        // C, last and alone, gets its own commit at once; a request that gives up (the
-        // announcement dropped) keeps nobody waiting.
-        drop(digest.coming());
+        // C gets its own commit at once; requests that give up (their announcements dropped)
+        // keep nobody waiting.
+        drop(others);
         let third = digest.submit(one_event(p, 3), c).await.unwrap();
         assert!(matches!(third[0], EventOutcome::Stored { .. }));
         assert_eq!(metrics.batches.load(Ordering::Relaxed), 2);
