@@ -202,21 +202,7 @@ pub(super) fn write_batch(
             .execute(params![issue_id, hour, n])?;
         }
     }
-    // In key order, many rows per statement: the tag counts are most of a batch's statements.
-    tag_rows.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-    upsert_rows(
-        &tx,
-        "INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen) VALUES ",
-        "(?, ?, ?, ?, ?, ?)",
-        " ON CONFLICT (issue_id, key, value) DO UPDATE SET
-           times_seen = issue_tags.times_seen + excluded.times_seen,
-           first_seen = MIN(issue_tags.first_seen, excluded.first_seen),
-           last_seen = MAX(issue_tags.last_seen, excluded.last_seen)",
-        &tag_rows,
-        |(issue, key, value, n, first, last), out| {
-            out.extend([issue as &dyn rusqlite::ToSql, key, value, n, first, last])
-        },
-    )?;
+    upsert_tags(&tx, &mut tag_rows)?;
     for o in outcomes.iter_mut() {
         if let EventOutcome::Stored {
             issue_id,
@@ -239,40 +225,31 @@ pub(super) fn write_batch(
     Ok(BatchOutcome { events: outcomes })
 }
 
-/// Runs `head VALUES (…), (…) tail` over `rows`, as few statements as it takes: chunks of
-/// [`ROWS_PER_STATEMENT`] rows, then the rest in halving chunks, so only a handful of
-/// statement texts are ever prepared (and they stay in the statement cache).
-fn upsert_rows<T>(
-    tx: &Transaction<'_>,
-    head: &str,
-    row: &str,
-    tail: &str,
-    rows: &[T],
-    params_of: impl for<'a> Fn(&'a T, &mut Vec<&'a dyn rusqlite::ToSql>),
-) -> Result<()> {
-    let mut rest = rows;
+/// Adds a batch's tag counts: in key order, up to [`ROWS_PER_STATEMENT`] rows per statement
+/// (the rest in halving chunks, so only a handful of statement texts are ever prepared). The
+/// tag counts would otherwise be most of a batch's statements.
+fn upsert_tags(tx: &Transaction<'_>, rows: &mut [(i64, &str, &str, i64, f64, f64)]) -> Result<()> {
+    rows.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let mut rest = &rows[..];
     while !rest.is_empty() {
-        let n = if rest.len() >= ROWS_PER_STATEMENT {
-            ROWS_PER_STATEMENT
-        } else {
-            // The largest power of two that fits.
-            1 << (usize::BITS - 1 - rest.len().leading_zeros())
-        };
-        let (chunk, tail_rows) = rest.split_at(n);
-        rest = tail_rows;
-        let mut sql = String::with_capacity(head.len() + tail.len() + n * (row.len() + 2));
-        sql.push_str(head);
-        for i in 0..n {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(row);
-        }
-        sql.push_str(tail);
-        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::new();
-        for r in chunk {
-            params_of(r, &mut values);
-        }
+        // All of a chunk, or the largest power of two that fits.
+        let n = ROWS_PER_STATEMENT.min(1 << (usize::BITS - 1 - rest.len().leading_zeros()));
+        let (chunk, after) = rest.split_at(n);
+        rest = after;
+        let sql = format!(
+            "INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen)
+             VALUES {}
+             ON CONFLICT (issue_id, key, value) DO UPDATE SET
+               times_seen = issue_tags.times_seen + excluded.times_seen,
+               first_seen = MIN(issue_tags.first_seen, excluded.first_seen),
+               last_seen = MAX(issue_tags.last_seen, excluded.last_seen)",
+            vec!["(?, ?, ?, ?, ?, ?)"; n].join(", ")
+        );
+        let values = chunk
+            .iter()
+            .flat_map(|(issue, key, value, n, first, last)| {
+                [issue as &dyn rusqlite::ToSql, key, value, n, first, last]
+            });
         tx.prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(values))?;
     }
