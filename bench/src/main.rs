@@ -340,6 +340,11 @@ async fn run(cli: &Cli, url: &str, dsn: &str) -> Result<Report> {
         .zip(self_cpu_before)
         .map(|(a, b)| a - b);
     report.latency_ms = Latency::from_us(&st.latency_us);
+    report.per_second = st
+        .per_second
+        .iter()
+        .map(|&(ok, slow)| report::Second { ok, slow })
+        .collect();
     if cli.rate.is_some() {
         report.schedule_lag_ms = Some(Latency::from_us(&st.lag_us));
     }

@@ -13,8 +13,17 @@ pub struct Report {
     /// Open loop (`--rate`) only: lateness of sends against the schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_lag_ms: Option<Latency>,
+    /// For each second of the load phase: requests answered 200 and how many of them took
+    /// longer than 25 ms.
+    pub per_second: Vec<Second>,
     pub server: Server,
     pub notes: Vec<String>,
+}
+
+#[derive(Serialize, Default, Clone, Copy)]
+pub struct Second {
+    pub ok: u64,
+    pub slow: u64,
 }
 
 #[derive(Serialize, Default)]
@@ -173,6 +182,10 @@ impl Report {
                 "schedule lag p50/p99/max",
                 format!("{:.2} / {:.2} / {:.2} ms", g.p50, g.p99, g.max),
             );
+        }
+        if self.per_second.iter().any(|s| s.slow > 0) {
+            let slow: Vec<String> = self.per_second.iter().map(|s| s.slow.to_string()).collect();
+            row("requests > 25 ms, each second", slow.join(" "));
         }
         row("server accepted delta (/metrics)", opt(v.accepted_delta));
         row("server stored delta (/metrics)", opt(v.stored_delta));
