@@ -219,11 +219,13 @@ impl Codec {
     }
 }
 
-/// Makes the calling thread yield to every normal-priority thread (nice 10; on Linux the nice
-/// value belongs to the thread, and `None` names the calling one).
+/// Makes the calling thread yield to every normal-priority thread (nice 19, the lowest; on
+/// Linux the nice value belongs to the thread, and `None` names the calling one). At nice 10,
+/// the 150–250 ms a training takes on a loaded 2-core server still showed as a burst of
+/// requests slower than 25 ms at 5,000 events/s.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    let _ = rustix::process::setpriority_process(None, 10);
+    let _ = rustix::process::setpriority_process(None, 19);
 }
 
 thread_local! {
@@ -318,9 +320,7 @@ mod tests {
                 .join()
                 .unwrap()
             });
-            if before <= 10 {
-                assert_eq!(seen, 10);
-            }
+            assert_eq!(seen, 19);
         }
     }
 }
