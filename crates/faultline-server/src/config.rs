@@ -43,6 +43,9 @@ pub struct ServerConfig {
     /// Under load, how long the writer may wait for requests still being processed before it
     /// commits (larger batches, fewer page writes per event). Zero turns it off.
     pub commit_delay: std::time::Duration,
+    /// The writer waits (`commit_delay`) only while it expects at least this many more
+    /// requests within the delay (PostgreSQL's `commit_siblings`).
+    pub commit_siblings: usize,
     /// Ingest limits.
     pub limits: Limits,
 }
@@ -61,6 +64,7 @@ impl ServerConfig {
             queue_capacity: 20_000,
             max_batch: 2_000,
             commit_delay: std::time::Duration::from_millis(3),
+            commit_siblings: 5,
             limits: Limits::default(),
         }
     }

@@ -75,6 +75,7 @@ pub async fn serve(
             capacity: config.queue_capacity,
             max_batch: config.max_batch,
             commit_delay: config.commit_delay,
+            commit_siblings: config.commit_siblings,
         },
     );
     let trainer = services::digest::start_dictionary_trainer(store.clone());

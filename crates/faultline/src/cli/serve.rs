@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// processed before it commits: larger batches, fewer disk writes per event. 0 turns it off.
     #[arg(long, env = "FAULTLINE_COMMIT_DELAY_MS", default_value_t = 3)]
     commit_delay_ms: u64,
+    /// The writer waits (--commit-delay-ms) only while it expects at least this many more
+    /// requests within the delay (those being processed, and those the arrival rate promises).
+    #[arg(long, env = "FAULTLINE_COMMIT_SIBLINGS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    commit_siblings: u64,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -101,6 +105,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     config.queue_capacity = args.queue_capacity;
     config.commit_delay = std::time::Duration::from_millis(args.commit_delay_ms);
+    config.commit_siblings = args.commit_siblings as usize;
     println!(
         "Faultline {} listening on {}",
         env!("CARGO_PKG_VERSION"),
