@@ -64,7 +64,7 @@ impl ServerConfig {
             queue_capacity: 20_000,
             max_batch: 2_000,
             commit_delay: std::time::Duration::from_millis(3),
-            commit_siblings: 5,
+            commit_siblings: 20,
             limits: Limits::default(),
         }
     }

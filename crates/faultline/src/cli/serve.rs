@@ -28,7 +28,7 @@ pub struct ServeArgs {
     commit_delay_ms: u64,
     /// The writer waits (--commit-delay-ms) only while it expects at least this many more
     /// requests within the delay (those being processed, and those the arrival rate promises).
-    #[arg(long, env = "FAULTLINE_COMMIT_SIBLINGS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long, env = "FAULTLINE_COMMIT_SIBLINGS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     commit_siblings: u64,
     #[command(flatten)]
     data: DataArgs,
