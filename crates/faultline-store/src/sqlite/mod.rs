@@ -218,7 +218,11 @@ impl Drop for Inner {
 }
 
 /// Copies committed WAL pages into the database file in the background (PASSIVE: never blocks
-/// the writer), so the WAL stays small and commits stay cheap.
+/// the writer), so the WAL stays small and commits stay cheap. Every 25 ms: the writer finishes
+/// a checkpoint itself every few batches (to restart the WAL), and whatever this thread has not
+/// copied yet is copied then, between two commits. Every 250 ms left most of the copying to the
+/// writer; at 5,000 events/s, p99 latency was 34 / 24 / 21 ms with 25 ms against 57 / 39 / 27 ms
+/// with 250 ms, run by run.
 fn start_checkpointer(
     conn: Connection,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -228,7 +232,7 @@ fn start_checkpointer(
         .name("faultline-checkpoint".into())
         .spawn(move || {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(250));
+                std::thread::sleep(std::time::Duration::from_millis(25));
                 match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
                     Ok(frames) => wal_frames.store(frames, std::sync::atomic::Ordering::Relaxed),
                     Err(e) => eprintln!("faultline: WAL checkpoint failed: {e}"),
