@@ -124,8 +124,8 @@ impl SqliteStore {
         // The write path uses a few dozen statements (multi-row ones in several sizes); all of
         // them stay prepared.
         writer.set_prepared_statement_cache_capacity(96);
-        // Checkpoints run on their own thread (below), never inside a commit that requests
-        // are waiting for.
+        // Checkpoints run on their own thread (below) and, every few batches, on the writer
+        // between two batches; never inside a commit that requests are waiting for.
         writer.execute_batch(
             "PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 0;
              PRAGMA journal_size_limit = 16777216;",
@@ -442,27 +442,37 @@ impl Store for SqliteStore {
     }
 
     async fn write_batch(&self, batch: WriteBatch) -> Result<BatchOutcome> {
-        self.write(move |c, inner| {
-            let out = write::write_batch(c, &inner.hash_cache, batch)?;
-            // Under constant load the background checkpoints never see the WAL quiet, so it
-            // would only grow. Every few batches (and whenever it passes 8 MiB) the writer
-            // finishes the checkpoint itself —
-            // cheap, the background thread has already copied nearly everything — so the next
-            // transaction starts the WAL over (and `journal_size_limit` trims the file).
-            let batches = inner
-                .batches
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if batches % CHECKPOINT_EVERY_BATCHES == 0
-                || inner.wal_frames.load(std::sync::atomic::Ordering::Relaxed) > WAL_RESTART_FRAMES
-            {
+        let (out, checkpoint_due) = self
+            .write(move |c, inner| {
+                let out = write::write_batch(c, &inner.hash_cache, batch)?;
+                let batches = inner
+                    .batches
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let due = batches % CHECKPOINT_EVERY_BATCHES == 0
+                    || inner.wal_frames.load(std::sync::atomic::Ordering::Relaxed)
+                        > WAL_RESTART_FRAMES;
+                Ok((out, due))
+            })
+            .await?;
+        // Under constant load the background checkpoints never see the WAL quiet, so it would
+        // only grow. Every few batches (and whenever it passes 8 MiB) the writer finishes the
+        // checkpoint itself — cheap, the background thread has already copied nearly
+        // everything — so the next transaction starts the WAL over (and `journal_size_limit`
+        // trims the file). It is queued behind this batch rather than run inside it: the
+        // batch is committed, and its requests are answered without waiting for the copy.
+        if checkpoint_due {
+            let inner = self.inner.clone();
+            tokio::task::spawn_blocking(move || {
+                let Ok(c) = inner.writer.lock() else { return };
                 inner
                     .wal_frames
                     .store(0, std::sync::atomic::Ordering::Relaxed);
-                c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-            }
-            Ok(out)
-        })
-        .await
+                if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    eprintln!("faultline: WAL checkpoint failed: {e}");
+                }
+            });
+        }
+        Ok(out)
     }
     fn codec(&self) -> &Codec {
         &self.inner.codec
