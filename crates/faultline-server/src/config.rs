@@ -40,8 +40,8 @@ pub struct ServerConfig {
     pub queue_capacity: usize,
     /// Most events written in one transaction.
     pub max_batch: usize,
-    /// Under load, how long the writer may wait for requests still being processed before it
-    /// commits (larger batches, fewer page writes per event). Zero turns it off.
+    /// Near saturation, how long the writer may wait for more requests before it commits
+    /// (larger batches, fewer page writes per event). Zero turns it off.
     pub commit_delay: std::time::Duration,
     /// The writer waits (`commit_delay`) only while it expects at least this many more
     /// requests within the delay (PostgreSQL's `commit_siblings`).

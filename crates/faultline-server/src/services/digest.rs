@@ -102,10 +102,10 @@ pub struct Batching {
     pub capacity: usize,
     /// Most events in one transaction.
     pub max_batch: usize,
-    /// Longest wait for requests still being processed before a commit (zero: never wait).
+    /// Longest wait for more requests before a commit (zero: never wait).
     pub commit_delay: Duration,
-    /// The writer waits only while at least this many requests are on their way to it
-    /// (PostgreSQL's `commit_siblings`).
+    /// The writer waits only while it expects at least this many more requests within the
+    /// delay (PostgreSQL's `commit_siblings`).
     pub commit_siblings: usize,
 }
 
@@ -153,20 +153,16 @@ impl ArrivalRate {
         }
     }
 
-    fn decayed(&self, now: Instant) -> f64 {
+    /// Requests per second now.
+    fn current(&self, now: Instant) -> f64 {
         let dt = now.saturating_duration_since(self.at).as_secs_f64();
         self.per_sec * (-dt / Self::TAU).exp()
     }
 
-    /// Counts `n` requests that arrived now.
-    fn observe(&mut self, n: usize, now: Instant) {
-        self.per_sec = self.decayed(now) + n as f64 / Self::TAU;
+    /// Counts a request that arrived now.
+    fn observe(&mut self, now: Instant) {
+        self.per_sec = self.current(now) + 1.0 / Self::TAU;
         self.at = now;
-    }
-
-    /// Requests per second now.
-    fn current(&self, now: Instant) -> f64 {
-        self.decayed(now)
     }
 }
 
@@ -181,7 +177,7 @@ async fn gather(
     batching: Batching,
 ) -> (Vec<Job>, usize) {
     let start = Instant::now();
-    rate.observe(1, start);
+    rate.observe(start);
     let deadline = start + batching.commit_delay;
     let max_batch = batching.max_batch.max(1);
     let mut events = first.batch.events.len();
@@ -195,8 +191,8 @@ async fn gather(
                     break;
                 }
                 // Only a busy server waits: a few requests expected (moderate load) are not
-                // worth delaying every commit for.
-                // (The rate says little about more than its own time constant ahead.)
+                // worth delaying every commit for. (The rate says little about more than its
+                // own time constant ahead.)
                 let left = (deadline - now).as_secs_f64().min(ArrivalRate::TAU);
                 let expected = coming.load(Ordering::Acquire) as f64 + rate.current(now) * left;
                 if expected < batching.commit_siblings.max(1) as f64 {
@@ -212,7 +208,7 @@ async fn gather(
                 }
             }
         };
-        rate.observe(1, Instant::now());
+        rate.observe(Instant::now());
         events += job.batch.events.len();
         jobs.push(job);
     }
@@ -402,7 +398,7 @@ mod tests {
         let mut rate = ArrivalRate::new(t);
         // 5,000 requests per second for 300 ms.
         for i in 1..=1500u64 {
-            rate.observe(1, t + Duration::from_micros(200 * i));
+            rate.observe(t + Duration::from_micros(200 * i));
         }
         let end = t + Duration::from_millis(300);
         let now = rate.current(end);

@@ -22,8 +22,8 @@ pub struct ServeArgs {
     /// Events that may wait for the writer before ingest answers 429.
     #[arg(long, env = "FAULTLINE_QUEUE_CAPACITY", default_value_t = 20_000)]
     queue_capacity: usize,
-    /// Under load, the longest the writer waits (milliseconds) for requests still being
-    /// processed before it commits: larger batches, fewer disk writes per event. 0 turns it off.
+    /// Near saturation, the longest the writer waits (milliseconds) for more requests before
+    /// it commits: larger batches, fewer disk writes per event. 0 turns it off.
     #[arg(long, env = "FAULTLINE_COMMIT_DELAY_MS", default_value_t = 3)]
     commit_delay_ms: u64,
     /// The writer waits (--commit-delay-ms) only while it expects at least this many more
