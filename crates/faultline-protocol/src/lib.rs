@@ -11,6 +11,7 @@
 //! * [`envelope`]: byte-exact envelope framing ([`Envelope`], [`Item`]);
 //! * [`event`]: lenient event parsing and normalization into the canonical shape of
 //!   `docs/normalized-event.md` ([`normalize_event`], [`NormalizedEvent`]);
+//! * [`json`]: JSON text to `serde_json::Value` and back, faster than serde_json's own;
 //! * [`scrub`]: secrets and card numbers replaced by `[Filtered]` ([`ScrubConfig`]);
 //! * [`session`]: release-health sessions and client reports.
 //!
@@ -62,7 +63,7 @@ pub mod dsn;
 pub mod envelope;
 pub mod event;
 mod id;
-mod json;
+pub mod json;
 pub mod scrub;
 pub mod session;
 mod time;

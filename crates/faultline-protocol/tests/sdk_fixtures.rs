@@ -222,3 +222,40 @@ fn fixtures_round_trip_through_serialize() {
         assert_eq!(reparsed.headers.trace, envelope.headers.trace);
     }
 }
+
+/// The payload the server stores is `json::to_vec` of the normalized event: the same bytes
+/// serde_json writes, for every real event here and for the grouping crate's golden payloads
+/// (browser, Go, Java, Node, Python).
+#[test]
+fn normalized_events_are_written_as_serde_json_writes_them() {
+    let mut payloads = Vec::new();
+    for name in [
+        "python-exception-locals.envelope",
+        "python-message.envelope",
+        "python-chained-exception.envelope",
+    ] {
+        payloads.push(ingest(&fixture(name)).data);
+    }
+    let golden = format!(
+        "{}/../faultline-grouping/tests/golden",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for entry in std::fs::read_dir(&golden).unwrap_or_else(|e| panic!("{golden}: {e}")) {
+        let path = entry.expect("entry").path();
+        let name = path.to_string_lossy().into_owned();
+        if name.ends_with(".json") && !name.ends_with(".expected.json") {
+            let bytes = std::fs::read(&path).expect("read");
+            let opts = NormalizeOptions::new(1_700_000_000.0, FALLBACK_ID);
+            payloads.push(
+                normalize_event(&bytes, &opts)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+                    .data,
+            );
+        }
+    }
+    assert!(payloads.len() > 10, "{} payloads", payloads.len());
+    for data in payloads {
+        let ours = faultline_protocol::json::to_vec(&data, 0);
+        assert_eq!(ours, serde_json::to_vec(&data).expect("serde_json"));
+    }
+}
