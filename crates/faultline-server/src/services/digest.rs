@@ -264,12 +264,17 @@ async fn run(
     tracing::debug!("digest service drained and stopped");
 }
 
-/// Trains payload dictionaries in the background as projects collect samples.
+/// Trains payload dictionaries in the background as projects collect samples: as soon as a
+/// project has collected them, and every 2 s (a shared database may hold dictionaries that
+/// other nodes trained).
 pub fn start_dictionary_trainer(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = store.codec().samples_ready() => {}
+            }
             let started = Instant::now();
             match store.train_dictionaries().await {
                 Ok(0) => {}
