@@ -236,8 +236,11 @@ impl Codec {
 /// policy, under which any other thread that wakes takes the core at once. At nice 19, the
 /// lowest nice value, it still took its share from ingest: at 5,000 events/s on a 2-core
 /// server, the 100–200 ms of a training showed as 140–382 requests slower than 25 ms in 3 runs
-/// of 4; with `SCHED_IDLE`, 0–4 in 3 of 4 (and 132 in one). Nice 19 remains where the policy
-/// cannot be set.
+/// of 4; with `SCHED_IDLE`, 0–4 in 3 of 4 (and 132 in one). The price is paid on a saturated
+/// server: there a training took 3.3–6.0 s instead of 1.1–1.7 s at nice 19, and until it ends
+/// the project's events are stored without a dictionary (about twice the bytes). Choosing the
+/// policy by how idle the machine looked (`/proc/stat`) did worse on both counts. Nice 19
+/// remains where the policy cannot be set.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
