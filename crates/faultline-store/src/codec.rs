@@ -104,6 +104,14 @@ impl Codec {
             .unwrap_or(false)
     }
 
+    /// The projects that compress with a dictionary.
+    pub fn projects_with_dictionary(&self) -> Vec<ProjectId> {
+        self.current
+            .read()
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Whether a dictionary with this id is loaded.
     pub fn has_dict(&self, id: i64) -> bool {
         self.by_id

@@ -264,12 +264,21 @@ async fn run(
     tracing::debug!("digest service drained and stopped");
 }
 
+/// How long after a project's dictionary appears its older payloads are compressed again:
+/// events compressed just before it may still be on their way to the writer.
+const SWEEP_AFTER: Duration = Duration::from_secs(1);
+
 /// Trains payload dictionaries in the background as projects collect samples: as soon as a
 /// project has collected them, and every 2 s (a shared database may hold dictionaries that
-/// other nodes trained).
+/// other nodes trained). Once a project has a dictionary, the payloads it stored before are
+/// compressed again with it (once per project and process, [`SWEEP_AFTER`] after its
+/// dictionary appeared).
 pub fn start_dictionary_trainer(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        // When each project's dictionary was first seen, and the projects swept since.
+        let mut seen = std::collections::HashMap::new();
+        let mut swept = std::collections::HashSet::new();
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -284,6 +293,25 @@ pub fn start_dictionary_trainer(store: Arc<dyn Store>) -> tokio::task::JoinHandl
                     "trained payload dictionaries"
                 ),
                 Err(e) => tracing::warn!(error = %e, "dictionary training failed"),
+            }
+            for project in store.codec().projects_with_dictionary() {
+                let since: Instant = *seen.entry(project).or_insert_with(Instant::now);
+                if swept.contains(&project) || since.elapsed() < SWEEP_AFTER {
+                    continue;
+                }
+                match faultline_store::recompress_plain_payloads(&*store, project).await {
+                    Ok(n) => {
+                        swept.insert(project);
+                        if n > 0 {
+                            tracing::info!(
+                                project = project.0,
+                                n,
+                                "payloads stored before the dictionary compressed with it"
+                            );
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "compressing payloads again failed"),
+                }
             }
         }
     })

@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "ui",
         include_str!("../../migrations/postgres/0003_ui.sql"),
     ),
+    (
+        4,
+        "plain_payloads",
+        include_str!("../../migrations/postgres/0004_plain_payloads.sql"),
+    ),
 ];
 
 /// Every table, parents first (the order a copy into an empty database follows).

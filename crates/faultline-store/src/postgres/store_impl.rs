@@ -190,6 +190,41 @@ impl Store for PgStore {
     fn codec(&self) -> &Codec {
         &self.inner.codec
     }
+    async fn plain_payloads(
+        &self,
+        project: ProjectId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Vec<u8>)>> {
+        let c = self.conn().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT id, payload FROM events WHERE project_id = $1 AND dict_id IS NULL AND id > $2
+                 ORDER BY id LIMIT $3",
+            )
+            .await?;
+        let rows = c
+            .query(&stmt, &[&project.0, &after, &i64::from(limit)])
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+    async fn replace_plain_payloads(&self, rows: Vec<(i64, i64, Vec<u8>)>) -> Result<u64> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE events SET dict_id = $2, payload = $3 WHERE id = $1 AND dict_id IS NULL",
+            )
+            .await?;
+        let mut n = 0;
+        for (id, dict, payload) in &rows {
+            n += tx.execute(&stmt, &[id, dict, payload]).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
     async fn train_dictionaries(&self) -> Result<usize> {
         // Dictionaries other nodes trained (counted by them, not here).
         self.adopt_dictionaries().await?;

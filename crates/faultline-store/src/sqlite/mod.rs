@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_job_claims.sql"),
     ),
     (3, "ui", include_str!("../../migrations/sqlite/0003_ui.sql")),
+    (
+        4,
+        "plain_payloads",
+        include_str!("../../migrations/sqlite/0004_plain_payloads.sql"),
+    ),
 ];
 
 /// WAL size (in 4 KiB frames, 8 MiB) past which the writer restarts the WAL itself.
@@ -476,6 +481,43 @@ impl Store for SqliteStore {
     }
     fn codec(&self) -> &Codec {
         &self.inner.codec
+    }
+    async fn plain_payloads(
+        &self,
+        project: ProjectId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Vec<u8>)>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, payload FROM events WHERE project_id = ?1 AND dict_id IS NULL AND id > ?2
+                 ORDER BY id LIMIT ?3",
+            )?;
+            let rows = stmt
+                .query_map(rusqlite::params![project.0, after, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+    async fn replace_plain_payloads(&self, rows: Vec<(i64, i64, Vec<u8>)>) -> Result<u64> {
+        self.write(move |c, _| {
+            let tx = c.transaction()?;
+            let mut n = 0;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "UPDATE events SET dict_id = ?2, payload = ?3 WHERE id = ?1 AND dict_id IS NULL",
+                )?;
+                for (id, dict, payload) in &rows {
+                    n += stmt.execute(rusqlite::params![id, dict, payload])? as u64;
+                }
+            }
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
     }
     async fn train_dictionaries(&self) -> Result<usize> {
         let ready = self.inner.codec.take_ready_samples();

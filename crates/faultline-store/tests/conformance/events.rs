@@ -2,6 +2,7 @@
 
 use faultline_store::batch::NewAttachment;
 use faultline_store::codec::TRAIN_SAMPLES;
+use faultline_store::recompress_plain_payloads;
 
 use crate::issues::{issue_of, write};
 use crate::{event, ids, Db};
@@ -151,4 +152,49 @@ pub async fn dictionaries_train_once_and_decode_everywhere(db: &Db) {
         assert_eq!(trained, 1);
         assert_eq!(dict_a, dict_b);
     }
+}
+
+/// Payloads stored before the project had a dictionary are compressed again with it, read back
+/// the same, and only once.
+pub async fn plain_payloads_are_compressed_again_with_the_dictionary(db: &Db) {
+    let store = db.open().await;
+    let p = store.bootstrap().await.unwrap().project.id;
+    let base = ids();
+    let batch: Vec<_> = (0..TRAIN_SAMPLES as u64)
+        .map(|n| event(&*store, p, base + n, &["plain"]))
+        .collect();
+    assert!(batch.iter().all(|e| e.payload_dict.is_none()));
+    write(&*store, batch).await;
+    // Nothing to do before the project has a dictionary.
+    assert_eq!(recompress_plain_payloads(&*store, p).await.unwrap(), 0);
+    store.train_dictionaries().await.unwrap();
+    assert!(store.codec().has_current(p));
+    let plain = store.plain_payloads(p, 0, 10_000).await.unwrap();
+    assert!(
+        plain.len() >= TRAIN_SAMPLES,
+        "{} plain payloads",
+        plain.len()
+    );
+    let replaced = recompress_plain_payloads(&*store, p).await.unwrap();
+    assert_eq!(replaced, plain.len() as u64);
+    assert!(store.plain_payloads(p, 0, 10_000).await.unwrap().is_empty());
+    assert_eq!(recompress_plain_payloads(&*store, p).await.unwrap(), 0);
+    for n in [0, 1, TRAIN_SAMPLES as u64 - 1] {
+        let e = store
+            .event_by_id(p, &format!("{:032x}", base + n))
+            .await
+            .unwrap()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
+        assert_eq!(v["message"], format!("event {}", base + n));
+    }
+    // A row that has a dictionary by now is not replaced again.
+    let (id, payload) = plain[0].clone();
+    assert_eq!(
+        store
+            .replace_plain_payloads(vec![(id, 1, payload)])
+            .await
+            .unwrap(),
+        0
+    );
 }

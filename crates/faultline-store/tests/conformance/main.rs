@@ -102,6 +102,7 @@ conformance!(
     events::events_pages_latest_oldest_and_by_id,
     events::attachments_with_their_event,
     events::dictionaries_train_once_and_decode_everywhere,
+    events::plain_payloads_are_compressed_again_with_the_dictionary,
     side::agents_merge_hosted_and_hostless,
     side::sessions_and_discards_add_up,
     side::jobs_are_claimed_once_per_interval,
