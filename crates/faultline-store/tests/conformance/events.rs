@@ -2,7 +2,7 @@
 
 use faultline_store::batch::NewAttachment;
 use faultline_store::codec::TRAIN_SAMPLES;
-use faultline_store::recompress_plain_payloads;
+use faultline_store::{recompress_plain_payloads, ProjectId, Store};
 
 use crate::issues::{issue_of, write};
 use crate::{event, ids, Db};
@@ -109,6 +109,17 @@ pub async fn attachments_with_their_event(db: &Db) {
         .is_empty());
 }
 
+/// Event `id` (written by [`event`]) reads back with its payload intact.
+async fn assert_reads_back(store: &dyn Store, p: ProjectId, id: u64) {
+    let e = store
+        .event_by_id(p, &format!("{id:032x}"))
+        .await
+        .unwrap()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
+    assert_eq!(v["message"], format!("event {id}"));
+}
+
 pub async fn dictionaries_train_once_and_decode_everywhere(db: &Db) {
     let node_a = db.open().await;
     let node_b = db.open().await;
@@ -139,13 +150,7 @@ pub async fn dictionaries_train_once_and_decode_everywhere(db: &Db) {
     // A third node that never saw the dictionary loads it to decode.
     let node_c = db.open().await;
     for n in [50_000, 50_001] {
-        let e = node_c
-            .event_by_id(p, &format!("{:032x}", base + n))
-            .await
-            .unwrap()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
-        assert_eq!(v["message"], format!("event {}", base + n));
+        assert_reads_back(&*node_c, p, base + n).await;
     }
     if db.multi_node() {
         // Several nodes on one database: one training, one dictionary, used by every node.
@@ -180,13 +185,7 @@ pub async fn plain_payloads_are_compressed_again_with_the_dictionary(db: &Db) {
     assert!(store.plain_payloads(p, 0, 10_000).await.unwrap().is_empty());
     assert_eq!(recompress_plain_payloads(&*store, p).await.unwrap(), 0);
     for n in [0, 1, TRAIN_SAMPLES as u64 - 1] {
-        let e = store
-            .event_by_id(p, &format!("{:032x}", base + n))
-            .await
-            .unwrap()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
-        assert_eq!(v["message"], format!("event {}", base + n));
+        assert_reads_back(&*store, p, base + n).await;
     }
     // A row that has a dictionary by now is not replaced again.
     let (id, payload) = plain[0].clone();
