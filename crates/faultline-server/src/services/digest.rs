@@ -381,6 +381,52 @@ mod tests {
         batch
     }
 
+    /// The trainer trains a project's dictionary once it has its samples, then compresses
+    /// again, with it, the payloads the project stored before.
+    #[tokio::test]
+    async fn trainer_compresses_earlier_payloads_again_with_the_new_dictionary() {
+        let dir = std::env::temp_dir().join(format!(
+            "faultline-trainer-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir).unwrap());
+        let _scratch = Scratch(dir);
+        let p = store.bootstrap().await.unwrap().project.id;
+        let samples = faultline_store::codec::TRAIN_SAMPLES as u64;
+        let mut batch = WriteBatch::default();
+        for n in 0..samples {
+            let mut ev = one_event(p, n).events.remove(0);
+            let raw = format!(
+                r#"{{"event_id":"{n:032x}","message":"payment {n} failed","platform":"python","level":"error"}}"#
+            );
+            let c = store.codec().compress(p, raw.as_bytes()).unwrap();
+            (ev.payload, ev.payload_dict) = (c.data, c.dict_id);
+            batch.events.push(ev);
+        }
+        store.write_batch(batch).await.unwrap();
+        let plain = store.plain_payloads(p, 0, 10_000).await.unwrap();
+        assert_eq!(plain.len() as u64, samples);
+        let trainer = start_dictionary_trainer(store.clone());
+        let t = Instant::now();
+        while !store.plain_payloads(p, 0, 10_000).await.unwrap().is_empty() {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "payloads still stored without a dictionary"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        trainer.abort();
+        assert!(store.codec().has_current(p));
+        let e = store
+            .event_by_id(p, &format!("{:032x}", 7))
+            .await
+            .unwrap()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
+        assert_eq!(v["message"], "payment 7 failed");
+    }
+
     #[tokio::test]
     async fn a_lone_request_is_committed_without_waiting() {
         let (_dir, digest, metrics, p) = writer(Duration::from_secs(30)).await;
