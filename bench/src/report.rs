@@ -14,7 +14,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_lag_ms: Option<Latency>,
     /// For each second of the load phase: requests answered 200 and how many of them took
-    /// longer than 25 ms.
+    /// longer than [`crate::load::SLOW`].
     pub per_second: Vec<Second>,
     pub server: Server,
     pub notes: Vec<String>,
@@ -185,7 +185,11 @@ impl Report {
         }
         if self.per_second.iter().any(|s| s.slow > 0) {
             let slow: Vec<String> = self.per_second.iter().map(|s| s.slow.to_string()).collect();
-            row("requests > 25 ms, each second", slow.join(" "));
+            let label = format!(
+                "requests > {} ms, each second",
+                crate::load::SLOW.as_millis()
+            );
+            row(&label, slow.join(" "));
         }
         row("server accepted delta (/metrics)", opt(v.accepted_delta));
         row("server stored delta (/metrics)", opt(v.stored_delta));
