@@ -68,7 +68,7 @@ fn main() {
             let ev = normalize_event(p, &opts).expect("normalize");
             samples.push(serde_json::to_vec(&ev.data).expect("json"));
         }
-        let dict = faultline_store::codec::Codec::train(&samples).expect("dictionary");
+        let dict = faultline_store::codec::Codec::train(samples).expect("dictionary");
         codec.install(
             project,
             faultline_store::codec::Dictionary::new(1, &dict),

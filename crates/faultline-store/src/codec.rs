@@ -207,22 +207,13 @@ impl Codec {
 
     /// Trains a dictionary from samples; `None` when zstd finds nothing worth a dictionary.
     ///
-    /// Training takes tens of milliseconds of one core; it runs on a thread of its own at a
-    /// low priority, so that ingest, busy on every core, is not held up by it.
-    pub fn train(samples: &[Vec<u8>]) -> Option<Vec<u8>> {
-        std::thread::scope(|scope| {
-            let trainer = std::thread::Builder::new()
-                .name("faultline-train".into())
-                .spawn_scoped(scope, || {
-                    lower_priority();
-                    zstd::dict::from_samples(samples, DICT_SIZE).ok()
-                });
-            match trainer {
-                Ok(t) => t.join().ok().flatten(),
-                // No thread to be had: train here.
-                Err(_) => zstd::dict::from_samples(samples, DICT_SIZE).ok(),
-            }
-        })
+    /// Training takes 100–200 ms of one core. It runs on a thread of its own that only gets
+    /// CPU time nothing else wants (see [`lower_priority`]), and, if that has not been enough
+    /// after [`TRAINING_PATIENCE`], on a second thread at the caller's priority as well: the
+    /// first to finish gives the dictionary.
+    pub fn train(samples: Vec<Vec<u8>>) -> Option<Vec<u8>> {
+        let train = move || zstd::dict::from_samples(&samples, DICT_SIZE).ok();
+        idle_first(TRAINING_PATIENCE, std::sync::Arc::new(train)).flatten()
     }
 
     /// Decompresses a payload.
@@ -247,15 +238,58 @@ impl Codec {
     }
 }
 
+/// How long a training may run under `SCHED_IDLE` alone before a second one starts at the
+/// caller's priority.
+const TRAINING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs `work` on a thread under [`lower_priority`]; if no result has come after `patience`,
+/// runs it on a second thread at the caller's priority as well, and returns the first result
+/// (`None` if both threads panicked). The slower thread is left to finish on its own.
+///
+/// Why two: `SCHED_IDLE` keeps a training from delaying ingest on a server that has idle time,
+/// but a saturated one has none. There a training took 1.7–6.1 s under `SCHED_IDLE` alone,
+/// and 0.9–5.5 s with a second training at nice 19 after 1 s (closed loop at 3,900–5,800
+/// events/s). Until it ends, the project's events are stored without a dictionary, and each
+/// costs about three times the compression instructions and twice the bytes: on a saturated
+/// server, far more CPU than the training itself. A thread's policy cannot be raised from
+/// another thread here (nice values are set by the thread itself), so the second thread starts
+/// over; what the first still does takes only idle time.
+fn idle_first<T: Send + 'static>(
+    patience: std::time::Duration,
+    work: std::sync::Arc<dyn Fn() -> T + Send + Sync>,
+) -> Option<T> {
+    use std::sync::mpsc;
+    let (tx, rx) = mpsc::channel();
+    let spawn = |set_priority: fn()| {
+        let (work, tx) = (work.clone(), tx.clone());
+        std::thread::Builder::new()
+            .name("faultline-train".into())
+            .spawn(move || {
+                set_priority();
+                let _ = tx.send(work());
+            })
+    };
+    if spawn(lower_priority).is_err() {
+        // No thread to be had: work here.
+        return Some(work());
+    }
+    match rx.recv_timeout(patience) {
+        Ok(v) => return Some(v),
+        Err(mpsc::RecvTimeoutError::Timeout) => {}
+        Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+    }
+    let _ = spawn(|| {});
+    drop(tx);
+    rx.recv().ok()
+}
+
 /// Makes the calling thread run only on a core nothing else wants: Linux's `SCHED_IDLE`
 /// policy, under which any other thread that wakes takes the core at once. At nice 19, the
 /// lowest nice value, it still took its share from ingest: at 5,000 events/s on a 2-core
 /// server, the 100–200 ms of a training showed as 140–382 requests slower than 25 ms in 3 runs
-/// of 4; with `SCHED_IDLE`, 0–4 in 3 of 4 (and 132 in one). The price is paid on a saturated
-/// server: there a training took 3.3–6.0 s instead of 1.1–1.7 s at nice 19, and until it ends
-/// the project's events are stored without a dictionary (about twice the bytes). Choosing the
-/// policy by how idle the machine looked (`/proc/stat`) did worse on both counts. Nice 19
-/// remains where the policy cannot be set.
+/// of 4; with `SCHED_IDLE`, 0–4 in 3 of 4 (and 132 in one). Choosing the policy by how idle
+/// the machine looked (`/proc/stat`) did worse on both counts. Nice 19 remains where the
+/// policy cannot be set.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
@@ -375,7 +409,7 @@ mod tests {
             assert_eq!(c.dict_id, None);
         }
         assert!(codec.take_ready_samples().is_empty());
-        let dict = Codec::train(&ready[0].1).expect("trained");
+        let dict = Codec::train(ready[0].1.clone()).expect("trained");
         codec.install(p, Dictionary::new(7, &dict), true);
         let raw = sample(9999);
         let plain = zstd::bulk::compress(&raw, LEVEL).unwrap();
@@ -405,7 +439,7 @@ mod tests {
                 ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle)
             );
             let samples: Vec<Vec<u8>> = (0..TRAIN_SAMPLES).map(sample).collect();
-            assert!(Codec::train(&samples).is_some());
+            assert!(Codec::train(samples).is_some());
             assert_eq!(thread_schedule_policy().unwrap(), before);
             let seen = std::thread::scope(|s| {
                 s.spawn(|| {
@@ -419,6 +453,65 @@ mod tests {
                 seen,
                 ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle)
             );
+        }
+    }
+
+    /// A training that gets no CPU time under `SCHED_IDLE` (here: one that waits) is raced,
+    /// after the patience, by a second one at the caller's priority, whose result is returned;
+    /// a quick one runs once.
+    #[test]
+    fn a_training_that_gets_no_cpu_is_raced_by_one_at_the_callers_priority() {
+        #[cfg(target_os = "linux")]
+        {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            use std::sync::{Arc, Mutex};
+            use std::time::{Duration, Instant};
+            use thread_priority::unix::{
+                thread_schedule_policy, NormalThreadSchedulePolicy, ThreadSchedulePolicy,
+            };
+
+            let calls = Arc::new(AtomicUsize::new(0));
+            let c = calls.clone();
+            let quick = idle_first(
+                Duration::from_secs(5),
+                Arc::new(move || c.fetch_add(1, Ordering::SeqCst)),
+            );
+            assert_eq!(quick, Some(0));
+            std::thread::sleep(Duration::from_millis(100));
+            assert_eq!(
+                calls.load(Ordering::SeqCst),
+                1,
+                "a quick training ran twice"
+            );
+
+            // The first call waits until the test ends (10 s at most, so that without a second
+            // training the test fails instead of hanging); the second reports how it runs.
+            let (release, stalled) = std::sync::mpsc::channel::<()>();
+            let stalled = Mutex::new(stalled);
+            let calls = AtomicUsize::new(0);
+            let work = move || {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                if n == 0 {
+                    let _ = stalled
+                        .lock()
+                        .unwrap()
+                        .recv_timeout(Duration::from_secs(10));
+                }
+                let nice = rustix::process::getpriority_process(None).unwrap();
+                (n, thread_schedule_policy().unwrap(), nice)
+            };
+            let patience = Duration::from_millis(200);
+            let t = Instant::now();
+            let (n, policy, nice) = idle_first(patience, Arc::new(work)).unwrap();
+            assert!(t.elapsed() >= patience);
+            assert_eq!(n, 1, "the result of the second training");
+            assert_eq!(policy, thread_schedule_policy().unwrap());
+            assert_ne!(
+                policy,
+                ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle)
+            );
+            assert_eq!(nice, rustix::process::getpriority_process(None).unwrap());
+            drop(release);
         }
     }
 }

@@ -229,7 +229,7 @@ impl PgStore {
         if exists {
             return Ok(false);
         }
-        let dict = tokio::task::spawn_blocking(move || Codec::train(&samples))
+        let dict = tokio::task::spawn_blocking(move || Codec::train(samples))
             .await
             .map_err(|e| StoreError::Database(format!("training task failed: {e}")))?;
         let Some(dict) = dict else {

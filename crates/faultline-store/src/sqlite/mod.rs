@@ -528,7 +528,7 @@ impl Store for SqliteStore {
         let trained: Vec<(ProjectId, Vec<u8>)> = tokio::task::spawn_blocking(move || {
             ready
                 .into_iter()
-                .filter_map(|(project, samples)| Codec::train(&samples).map(|d| (project, d)))
+                .filter_map(|(project, samples)| Codec::train(samples).map(|d| (project, d)))
                 .collect()
         })
         .await
