@@ -247,13 +247,14 @@ const TRAINING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1)
 /// (`None` if both threads panicked). The slower thread is left to finish on its own.
 ///
 /// Why two: `SCHED_IDLE` keeps a training from delaying ingest on a server that has idle time,
-/// but a saturated one has none. There a training took 1.7–6.1 s under `SCHED_IDLE` alone,
-/// and 0.9–5.5 s with a second training at nice 19 after 1 s (closed loop at 3,900–5,800
-/// events/s). Until it ends, the project's events are stored without a dictionary, and each
-/// costs about three times the compression instructions and twice the bytes: on a saturated
-/// server, far more CPU than the training itself. A thread's policy cannot be raised from
-/// another thread here (nice values are set by the thread itself), so the second thread starts
-/// over; what the first still does takes only idle time.
+/// but a saturated one has none. There a training took 1.6–6.5 s under `SCHED_IDLE` alone,
+/// 0.9–5.5 s with a second training at nice 19 after 1 s, and 1.2–1.4 s with one at normal
+/// priority (closed loop at 3,700–7,200 events/s). Until it ends, the project's events are
+/// stored without a dictionary, and each costs about three times the compression instructions
+/// and twice the bytes: on a saturated server, far more CPU than the training itself. The
+/// second thread starts over rather than raising the first one's policy from outside, which
+/// `thread-priority` does not offer for another thread's nice value; what the first still does
+/// takes only idle time.
 fn idle_first<T: Send + 'static>(
     patience: std::time::Duration,
     work: std::sync::Arc<dyn Fn() -> T + Send + Sync>,
