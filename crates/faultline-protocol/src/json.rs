@@ -13,10 +13,11 @@ pub(crate) fn from_slice(bytes: &[u8]) -> serde_json::Result<Value> {
     }
 }
 
-/// `serde_json::to_vec(value)`, byte for byte, about twice as fast on event payloads: strings
-/// are copied eight bytes at a time up to the next byte that needs escaping, where serde_json
-/// looks every byte up in a table; and the buffer starts at `capacity` instead of growing from
-/// 128 bytes.
+/// `serde_json::to_vec(value)`, byte for byte, with 10 % fewer instructions on event payloads
+/// (callgrind on `examples/pipeline`: 62.2 M against 69.3 M for 800 events): strings are
+/// copied eight bytes at a time up to the next byte that needs escaping, where serde_json looks
+/// every byte up in a table; and the buffer starts at `capacity` instead of growing from 128
+/// bytes.
 pub fn to_vec(value: &Value, capacity: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(capacity);
     write_value(&mut out, value);

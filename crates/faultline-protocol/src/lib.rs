@@ -11,7 +11,8 @@
 //! * [`envelope`]: byte-exact envelope framing ([`Envelope`], [`Item`]);
 //! * [`event`]: lenient event parsing and normalization into the canonical shape of
 //!   `docs/normalized-event.md` ([`normalize_event`], [`NormalizedEvent`]);
-//! * [`json`]: JSON text to `serde_json::Value` and back, faster than serde_json's own;
+//! * [`json`]: JSON text to `serde_json::Value` and back (serde_json's bytes, written with
+//!   fewer instructions);
 //! * [`scrub`]: secrets and card numbers replaced by `[Filtered]` ([`ScrubConfig`]);
 //! * [`session`]: release-health sessions and client reports.
 //!

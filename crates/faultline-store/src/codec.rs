@@ -274,10 +274,10 @@ fn idle_first<T: Send + 'static>(
         // No thread to be had: work here.
         return Some(work());
     }
-    match rx.recv_timeout(patience) {
-        Ok(v) => return Some(v),
-        Err(mpsc::RecvTimeoutError::Timeout) => {}
-        Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+    // (No disconnection while `tx` is held here: a first thread that panicked shows as a
+    // timeout, and the second one tries again.)
+    if let Ok(v) = rx.recv_timeout(patience) {
+        return Some(v);
     }
     let _ = spawn(|| {});
     drop(tx);
@@ -413,7 +413,7 @@ mod tests {
         let dict = Codec::train(ready[0].1.clone()).expect("trained");
         codec.install(p, Dictionary::new(7, &dict), true);
         let raw = sample(9999);
-        let plain = zstd::bulk::compress(&raw, LEVEL).unwrap();
+        let plain = zstd::bulk::compress(&raw, PLAIN_LEVEL).unwrap();
         let c = codec.compress(p, &raw).unwrap();
         assert_eq!(c.dict_id, Some(7));
         assert!(
