@@ -30,6 +30,8 @@ pub struct Plan {
     pub concurrency: usize,
     pub duration: Duration,
     pub rate: Option<f64>,
+    /// Length of one slot of the slow-request timeline ([`Stats::per_second`]).
+    pub slot: Duration,
 }
 
 /// What one worker saw; merged into the run's totals.
@@ -47,8 +49,8 @@ pub struct Stats {
     pub lag_us: Histogram<u64>,
     pub first_send: Option<Instant>,
     pub last_done: Option<Instant>,
-    /// Per second of the load phase (by send time): 200 responses, and those slower than
-    /// [`SLOW`] — where in the run the tail of the latency is.
+    /// Per second (or per [`Plan::slot`]) of the load phase, by send time: 200 responses, and
+    /// those slower than [`SLOW`] — where in the run the tail of the latency is.
     pub per_second: Vec<(u64, u64)>,
 }
 
@@ -267,7 +269,8 @@ async fn worker(
             let _ = stats
                 .latency_us
                 .record((done - t0).as_micros().max(1) as u64);
-            let second = t0.saturating_duration_since(shared.start).as_secs() as usize;
+            let second = (t0.saturating_duration_since(shared.start).as_micros()
+                / shared.plan.slot.as_micros().max(1)) as usize;
             if stats.per_second.len() <= second {
                 stats.per_second.resize(second + 1, (0, 0));
             }

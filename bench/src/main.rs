@@ -73,6 +73,10 @@ struct Cli {
     /// Only print the server's current RSS (needs --server-pid) and exit
     #[arg(long)]
     idle_rss: bool,
+    /// Length of one slot of the slow-request timeline: 1s by default; 50ms shows what in the
+    /// first second of a run is slow
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    timeline: Duration,
 }
 
 /// `--idle-rss --json` output.
@@ -237,6 +241,7 @@ async fn run(cli: &Cli, url: &str, dsn: &str) -> Result<Report> {
         concurrency: cli.concurrency,
         duration: cli.duration,
         rate: cli.rate,
+        slot: cli.timeline,
     })
     .await;
     let st = &outcome.stats;
@@ -345,6 +350,7 @@ async fn run(cli: &Cli, url: &str, dsn: &str) -> Result<Report> {
         .iter()
         .map(|&(ok, slow)| report::Second { ok, slow })
         .collect();
+    report.timeline_ms = cli.timeline.as_millis() as u64;
     if cli.rate.is_some() {
         report.schedule_lag_ms = Some(Latency::from_us(&st.lag_us));
     }

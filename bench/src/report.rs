@@ -13,9 +13,11 @@ pub struct Report {
     /// Open loop (`--rate`) only: lateness of sends against the schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_lag_ms: Option<Latency>,
-    /// For each second of the load phase: requests answered 200 and how many of them took
-    /// longer than [`crate::load::SLOW`].
+    /// For each second (each `timeline_ms`) of the load phase: requests answered 200 and how
+    /// many of them took longer than [`crate::load::SLOW`].
     pub per_second: Vec<Second>,
+    /// Length of one `per_second` slot, milliseconds (1,000 unless `--timeline` says).
+    pub timeline_ms: u64,
     pub server: Server,
     pub notes: Vec<String>,
 }
@@ -185,8 +187,12 @@ impl Report {
         }
         if self.per_second.iter().any(|s| s.slow > 0) {
             let slow: Vec<String> = self.per_second.iter().map(|s| s.slow.to_string()).collect();
+            let each = match self.timeline_ms {
+                1000 => "second".to_owned(),
+                ms => format!("{ms} ms"),
+            };
             let label = format!(
-                "requests > {} ms, each second",
+                "requests > {} ms, each {each}",
                 crate::load::SLOW.as_millis()
             );
             row(&label, slow.join(" "));
@@ -243,5 +249,28 @@ impl Report {
             let _ = writeln!(o, "  note: {n}");
         }
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_timeline(ms: u64) -> Report {
+        Report {
+            per_second: vec![Second { ok: 10, slow: 0 }, Second { ok: 9, slow: 4 }],
+            timeline_ms: ms,
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn the_slow_request_timeline_names_its_slot_length() {
+        let table = with_timeline(1000).table();
+        assert!(table.contains("requests > 25 ms, each second"), "{table}");
+        assert!(table.contains(" 0 4\n"), "{table}");
+        let table = with_timeline(50).table();
+        assert!(table.contains("requests > 25 ms, each 50 ms"), "{table}");
+        assert!(!with_timeline(50).table().contains("each second"));
     }
 }
