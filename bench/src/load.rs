@@ -58,6 +58,18 @@ pub struct Stats {
 pub const SLOW: Duration = Duration::from_millis(25);
 
 impl Stats {
+    /// Counts a 200 response to a request sent `sent` after the start, answered in `latency`:
+    /// in the latency histogram and in its `slot`-long slot of the slow-request timeline.
+    fn record_ok(&mut self, sent: Duration, latency: Duration, slot: Duration) {
+        let _ = self.latency_us.record(latency.as_micros().max(1) as u64);
+        let at = (sent.as_micros() / slot.as_micros().max(1)) as usize;
+        if self.per_second.len() <= at {
+            self.per_second.resize(at + 1, (0, 0));
+        }
+        self.per_second[at].0 += 1;
+        self.per_second[at].1 += u64::from(latency > SLOW);
+    }
+
     fn new() -> Stats {
         let hist =
             || Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid histogram bounds");
@@ -266,16 +278,11 @@ async fn worker(
             *slot += 1;
         }
         if status == 200 {
-            let _ = stats
-                .latency_us
-                .record((done - t0).as_micros().max(1) as u64);
-            let second = (t0.saturating_duration_since(shared.start).as_micros()
-                / shared.plan.slot.as_micros().max(1)) as usize;
-            if stats.per_second.len() <= second {
-                stats.per_second.resize(second + 1, (0, 0));
-            }
-            stats.per_second[second].0 += 1;
-            stats.per_second[second].1 += u64::from(done - t0 > SLOW);
+            stats.record_ok(
+                t0.saturating_duration_since(shared.start),
+                done - t0,
+                shared.plan.slot,
+            );
         }
         conn = Some(sender);
 
@@ -288,4 +295,28 @@ async fn worker(
         }
     }
     stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn responses_land_in_the_slot_of_their_send_time() {
+        let ms = Duration::from_millis;
+        let mut seconds = Stats::new();
+        let mut slots = Stats::new();
+        for (sent, latency) in [(10, 5), (60, 30), (1_020, 26), (1_990, 1)] {
+            seconds.record_ok(ms(sent), ms(latency), ms(1_000));
+            slots.record_ok(ms(sent), ms(latency), ms(50));
+        }
+        assert_eq!(seconds.per_second, vec![(2, 1), (2, 1)]);
+        assert_eq!(slots.per_second.len(), 40);
+        assert_eq!(slots.per_second[0], (1, 0));
+        assert_eq!(slots.per_second[1], (1, 1));
+        assert_eq!(slots.per_second[20], (1, 1));
+        assert_eq!(slots.per_second[39], (1, 0));
+        assert_eq!(slots.per_second.iter().map(|s| s.0).sum::<u64>(), 4);
+        assert_eq!(seconds.latency_us.len(), 4);
+    }
 }

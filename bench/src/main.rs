@@ -75,7 +75,7 @@ struct Cli {
     idle_rss: bool,
     /// Length of one slot of the slow-request timeline: 1s by default; 50ms shows what in the
     /// first second of a run is slow
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = parse_timeline)]
     timeline: Duration,
 }
 
@@ -106,6 +106,16 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(format!("duration must be positive: {s:?}"));
     }
     Ok(Duration::from_secs_f64(v * mult))
+}
+
+/// `--timeline`: a duration of at least 10 ms (shorter slots would make a vector of millions
+/// for a run of seconds, and say nothing a latency histogram does not).
+fn parse_timeline(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(10) {
+        return Err(format!("--timeline must be at least 10ms: {s:?}"));
+    }
+    Ok(d)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -387,5 +397,13 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
         assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn timeline_slots_are_at_least_10ms() {
+        assert_eq!(parse_timeline("50ms").unwrap(), Duration::from_millis(50));
+        assert_eq!(parse_timeline("1s").unwrap(), Duration::from_secs(1));
+        assert!(parse_timeline("5ms").is_err());
+        assert!(parse_timeline("0.0001ms").is_err());
     }
 }
