@@ -219,22 +219,18 @@ impl Codec {
     /// Decompresses a payload.
     pub fn decompress(&self, data: &[u8], dict_id: Option<i64>) -> Result<Vec<u8>> {
         const MAX: usize = 64 * 1024 * 1024;
-        match dict_id {
-            None => zstd::bulk::decompress(data, MAX)
-                .map_err(|e| StoreError::Corrupt(format!("zstd: {e}"))),
-            Some(id) => {
-                let dict = self
-                    .by_id
+        let dict = match dict_id {
+            None => None,
+            Some(id) => Some(
+                self.by_id
                     .read()
                     .ok()
                     .and_then(|m| m.get(&id).copied())
-                    .ok_or_else(|| StoreError::Corrupt(format!("dictionary {id} is missing")))?;
-                let mut d = zstd::bulk::Decompressor::with_prepared_dictionary(&dict.decoder)
-                    .map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))?;
-                d.decompress(data, MAX)
-                    .map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))
-            }
-        }
+                    .ok_or_else(|| StoreError::Corrupt(format!("dictionary {id} is missing")))?,
+            ),
+        };
+        with_decompressor(dict, |d| d.decompress(data, MAX))
+            .map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))
     }
 }
 
@@ -315,6 +311,40 @@ thread_local! {
     /// This thread's context for projects without a dictionary yet: a fresh context per payload
     /// allocates and zeroes about a megabyte, more than compressing a payload costs.
     static PLAIN_COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    /// This thread's decompression contexts, for payloads with a dictionary and for those
+    /// without (see [`with_decompressor`]).
+    static DICT_DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+    static PLAIN_DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on one of this thread's decompression contexts: the one for payloads stored with a
+/// dictionary, set to `dict`, or the one that never has a dictionary. A fresh context per
+/// payload cost more than decompressing a small payload: creating one asks the CPU for its
+/// features, which a virtual machine answers slowly (1 % of the server's CPU while a project's
+/// early payloads were compressed again). Plain payloads get a context of their own because a
+/// context keeps its last dictionary, and zstd may read a frame without a dictionary id with it.
+fn with_decompressor<T>(
+    dict: Option<&'static Dictionary>,
+    f: impl FnOnce(&mut zstd::bulk::Decompressor<'static>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let cell = if dict.is_some() {
+        &DICT_DECOMPRESSOR
+    } else {
+        &PLAIN_DECOMPRESSOR
+    };
+    cell.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        let Some(d) = slot.as_mut() else {
+            return Err(std::io::Error::other("no decompressor"));
+        };
+        if let Some(dict) = dict {
+            d.set_prepared_dictionary(&dict.decoder)?;
+        }
+        f(d)
+    })
 }
 
 fn with_compressor<T>(
@@ -389,6 +419,32 @@ mod tests {
         let c = Codec::default().compress(ProjectId(1), &raw).unwrap();
         assert_eq!(c.dict_id, None);
         assert_eq!(c.data, at(PLAIN_LEVEL));
+    }
+
+    /// One thread's reused context reads payloads of two dictionaries and of none, in any
+    /// order: each read uses the dictionary it is given, never the one used last.
+    #[test]
+    fn the_reused_decompressor_takes_each_payloads_own_dictionary() {
+        let codec = Codec::default();
+        let trained = |from: usize| {
+            Codec::train((from..from + TRAIN_SAMPLES).map(sample).collect()).expect("trained")
+        };
+        codec.install(ProjectId(1), Dictionary::new(1, &trained(0)), true);
+        codec.install(ProjectId(2), Dictionary::new(2, &trained(5000)), true);
+        let raw = sample(12_345);
+        let one = codec.compress(ProjectId(1), &raw).unwrap();
+        let two = codec.compress(ProjectId(2), &raw).unwrap();
+        let plain = zstd::bulk::compress(&raw, PLAIN_LEVEL).unwrap();
+        assert_eq!((one.dict_id, two.dict_id), (Some(1), Some(2)));
+        for _ in 0..2 {
+            assert_eq!(codec.decompress(&one.data, Some(1)).unwrap(), raw);
+            assert_eq!(codec.decompress(&plain, None).unwrap(), raw);
+            assert_eq!(codec.decompress(&two.data, Some(2)).unwrap(), raw);
+            assert_eq!(codec.decompress(&plain, None).unwrap(), raw);
+        }
+        // A payload read with the wrong dictionary, or with none, is an error, not garbage.
+        assert!(codec.decompress(&one.data, Some(2)).is_err());
+        assert!(codec.decompress(&one.data, None).is_err());
     }
 
     #[test]
