@@ -6,15 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HeaderValue, HOST, RETRY_AFTER};
-use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use hyper::header::HeaderValue;
 
+use crate::http::Connection;
 use crate::pool::Pool;
 use crate::target::Profile;
 
@@ -131,6 +126,8 @@ pub struct Outcome {
 
 struct Shared {
     plan: Plan,
+    /// Each profile's request head up to its `content-length` line.
+    heads: [Vec<u8>; 3],
     next: AtomicUsize,
     exhausted: AtomicBool,
     start: Instant,
@@ -151,7 +148,9 @@ pub async fn run(plan: Plan) -> Outcome {
     let stats: Vec<Stats> = (0..workers).map(|_| Stats::new()).collect();
     let start = Instant::now();
     let deadline = start + plan.duration;
+    let heads = plan.profiles.each_ref().map(|p| p.head_prefix(&plan.host));
     let shared = Arc::new(Shared {
+        heads,
         plan,
         next: AtomicUsize::new(0),
         exhausted: AtomicBool::new(false),
@@ -177,20 +176,15 @@ pub async fn run(plan: Plan) -> Outcome {
     }
 }
 
-async fn connect(addr: SocketAddr) -> Option<SendRequest<Full<Bytes>>> {
-    let stream = TcpStream::connect(addr).await.ok()?;
-    let _ = stream.set_nodelay(true);
-    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.ok()?;
-    tokio::spawn(conn);
-    Some(sender)
+async fn connect(addr: SocketAddr) -> Option<Connection> {
+    Connection::open(addr).await.ok()
 }
 
-async fn worker(
-    shared: Arc<Shared>,
-    mut conn: Option<SendRequest<Full<Bytes>>>,
-    mut stats: Stats,
-) -> Stats {
+async fn worker(shared: Arc<Shared>, mut conn: Option<Connection>, mut stats: Stats) -> Stats {
     let plan = &shared.plan;
+    let mut head = Vec::with_capacity(1024);
+    // Whether this worker has had a connection (the next one it opens is a reconnect).
+    let mut connected = conn.is_some();
     loop {
         if Instant::now() >= shared.deadline {
             break;
@@ -210,70 +204,43 @@ async fn worker(
             let _ = stats.lag_us.record(lag.as_micros().max(1) as u64);
         }
 
-        // (Re)connect; a dead keep-alive connection shows up as a failed `ready`.
-        let mut reusable = None;
-        if let Some(mut s) = conn.take() {
-            if s.ready().await.is_ok() {
-                reusable = Some(s);
-            } else {
-                stats.reconnects += 1;
-            }
-        }
-        let mut sender = match reusable {
-            Some(s) => s,
-            None => match connect(plan.addr).await {
-                Some(s) => s,
-                None => {
-                    stats.transport_errors += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+        // (Re)connect when the last connection failed or was closed by the server.
+        let mut connection = match conn.take() {
+            Some(c) => c,
+            None => {
+                if connected {
+                    stats.reconnects += 1;
                 }
-            },
+                match connect(plan.addr).await {
+                    Some(c) => c,
+                    None => {
+                        stats.transport_errors += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                }
+            }
         };
+        connected = true;
 
-        let profile = &plan.profiles[body.sdk.index()];
-        let mut req = Request::new(Full::new(body.bytes.clone()));
-        *req.method_mut() = Method::POST;
-        *req.uri_mut() = profile.uri.clone();
-        let headers = req.headers_mut();
-        headers.insert(HOST, plan.host.clone());
-        for (k, v) in &profile.headers {
-            headers.insert(k.clone(), v.clone());
-        }
+        head.clear();
+        head.extend_from_slice(&shared.heads[body.sdk.index()]);
+        head.extend_from_slice(b"content-length: ");
+        head.extend_from_slice(body.bytes.len().to_string().as_bytes());
+        head.extend_from_slice(b"\r\n\r\n");
 
         let t0 = Instant::now();
         stats.first_send.get_or_insert(t0);
         stats.sent += 1;
-        let resp = match sender.send_request(req).await {
-            Ok(r) => r,
-            Err(_) => {
-                stats.transport_errors += 1;
-                stats.last_done = Some(Instant::now());
-                continue; // connection dropped; reconnect on the next turn
-            }
-        };
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
-        let mut body = resp.into_body();
-        let mut body_ok = true;
-        while let Some(frame) = body.frame().await {
-            if frame.is_err() {
-                body_ok = false;
-                break;
-            }
-        }
+        let response = connection.send(&head, &body.bytes).await;
         let done = Instant::now();
         stats.last_done = Some(done);
-        if !body_ok {
+        let Ok(response) = response else {
             stats.transport_errors += 1;
-            continue;
-        }
+            continue; // connection dropped; reconnect on the next turn
+        };
+        let status = response.status;
+        let retry_after = response.retry_after;
         if let Some(slot) = stats.statuses.get_mut(usize::from(status)) {
             *slot += 1;
         }
@@ -284,7 +251,9 @@ async fn worker(
                 shared.plan.slot,
             );
         }
-        conn = Some(sender);
+        if !response.close {
+            conn = Some(connection);
+        }
 
         if status == 429 || status == 503 {
             let wait = retry_after.unwrap_or(DEFAULT_BACKOFF);

@@ -7,6 +7,7 @@
 //! has stored what it accepted → read /proc and the data directory → report.
 
 mod corpus;
+mod http;
 mod load;
 mod metrics;
 mod pool;

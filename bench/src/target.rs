@@ -91,6 +91,26 @@ pub struct Profile {
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
+impl Profile {
+    /// The head of a `POST` of this profile to `host`, up to (not including) its
+    /// `content-length` line.
+    pub fn head_prefix(&self, host: &HeaderValue) -> Vec<u8> {
+        let mut head = Vec::with_capacity(512);
+        head.extend_from_slice(b"POST ");
+        head.extend_from_slice(self.uri.to_string().as_bytes());
+        head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+        head.extend_from_slice(host.as_bytes());
+        head.extend_from_slice(b"\r\n");
+        for (k, v) in &self.headers {
+            head.extend_from_slice(k.as_str().as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(v.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        head
+    }
+}
+
 pub fn profiles(server: &Server, dsn: &Dsn) -> Result<[Profile; 3]> {
     let base = format!("{}/api/{}/envelope/", server.path_prefix, dsn.project);
     let query = |client: &str| {
@@ -154,5 +174,19 @@ mod tests {
             .query()
             .unwrap()
             .contains("sentry_key="));
+        let host = HeaderValue::from_static("127.0.0.1:8000");
+        assert_eq!(
+            String::from_utf8(p[Sdk::Python.index()].head_prefix(&host)).unwrap(),
+            format!(
+                "POST /sentry/api/1/envelope/ HTTP/1.1\r\nhost: 127.0.0.1:8000\r\n\
+                 user-agent: {PYTHON_CLIENT}\r\ncontent-type: application/x-sentry-envelope\r\n\
+                 content-encoding: br\r\nx-sentry-auth: Sentry sentry_key={}, sentry_version=7, \
+                 sentry_client={PYTHON_CLIENT}\r\n",
+                d.key
+            )
+        );
+        let node = String::from_utf8(p[Sdk::Node.index()].head_prefix(&host)).unwrap();
+        assert!(node.starts_with("POST /sentry/api/1/envelope/?sentry_version=7&sentry_key="));
+        assert!(node.ends_with(" HTTP/1.1\r\nhost: 127.0.0.1:8000\r\n"));
     }
 }
