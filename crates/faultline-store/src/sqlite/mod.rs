@@ -45,8 +45,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-/// WAL size (in 4 KiB frames, 8 MiB) past which the writer restarts the WAL itself.
-const WAL_RESTART_FRAMES: i64 = 2_048;
+/// WAL size (in 4 KiB frames, 32 MiB) past which the writer restarts the WAL itself. The longer
+/// between restarts, the more often a page written again is copied once: 8,192 against 2,048
+/// frames took 1.3 % less server CPU per event (four pairs of servers side by side at 3,000
+/// events/s each: 268.0–283.8 against 269.7–288.8 µs) and stored 9,641 and 10,244 events/s in
+/// closed loop against 9,360 and 9,568. Under load the WAL file stays at up to 64 MiB
+/// (`journal_size_limit`; with 16 MiB it was cut back and grown again at every restart).
+const WAL_RESTART_FRAMES: i64 = 8_192;
 /// How often the background thread copies the WAL into the database ([`start_checkpointer`]).
 const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 /// The writer finishes a checkpoint itself after this many batches.
@@ -135,7 +140,7 @@ impl SqliteStore {
         // between two batches; never inside a commit that requests are waiting for.
         writer.execute_batch(
             "PRAGMA cache_size = -16000; PRAGMA wal_autocheckpoint = 0;
-             PRAGMA journal_size_limit = 16777216;",
+             PRAGMA journal_size_limit = 67108864;",
         )?;
         migrate(&mut writer)?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -468,7 +473,7 @@ impl Store for SqliteStore {
             })
             .await?;
         // Under constant load the background checkpoints never see the WAL quiet, so it would
-        // only grow. Every few batches (and whenever it passes 8 MiB) the writer finishes the
+        // only grow. Every few batches (and whenever it passes 32 MiB) the writer finishes the
         // checkpoint itself — cheap, the background thread has already copied nearly
         // everything — so the next transaction starts the WAL over (and `journal_size_limit`
         // trims the file). It is queued behind this batch rather than run inside it: the
