@@ -258,6 +258,10 @@ impl Store for PgStore {
         let last_run: f64 = row.try_get(0)?;
         let t = now();
         if last_run > t - every_secs {
+            // Ended here, not by dropping `tx`: a dropped transaction is rolled back after this
+            // returns, and until then its row lock makes the next claim skip the row — a claim
+            // right after this one (by any node) found nothing to claim.
+            tx.rollback().await?;
             return Ok(false);
         }
         tx.execute(
