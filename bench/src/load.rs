@@ -1,6 +1,7 @@
 //! The timed phase: `concurrency` workers, each with one keep-alive HTTP/1.1 connection, sending
 //! pre-built bodies until the deadline (closed loop), or on a fixed schedule (`--rate`, open loop).
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -225,9 +226,7 @@ async fn worker(shared: Arc<Shared>, mut conn: Option<Connection>, mut stats: St
 
         head.clear();
         head.extend_from_slice(&shared.heads[body.sdk.index()]);
-        head.extend_from_slice(b"content-length: ");
-        head.extend_from_slice(body.bytes.len().to_string().as_bytes());
-        head.extend_from_slice(b"\r\n\r\n");
+        let _ = write!(head, "content-length: {}\r\n\r\n", body.bytes.len());
 
         let t0 = Instant::now();
         stats.first_send.get_or_insert(t0);

@@ -49,8 +49,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// between restarts, the more often a page written again is copied once: 8,192 against 2,048
 /// frames took 1.3 % less server CPU per event (four pairs of servers side by side at 3,000
 /// events/s each: 268.0–283.8 against 269.7–288.8 µs) and stored 9,641 and 10,244 events/s in
-/// closed loop against 9,360 and 9,568. Under load the WAL file stays at up to 64 MiB
-/// (`journal_size_limit`; with 16 MiB it was cut back and grown again at every restart).
+/// closed loop against 9,360 and 9,568 (both with the 64 MiB limit). Under load the WAL file
+/// stays at up to 64 MiB (`journal_size_limit`: a 16 MiB limit would cut it back at every
+/// restart, to be grown again).
 const WAL_RESTART_FRAMES: i64 = 8_192;
 /// How often the background thread copies the WAL into the database ([`start_checkpointer`]).
 const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
@@ -230,7 +231,7 @@ impl Drop for Inner {
 }
 
 /// Copies committed WAL pages into the database file in the background (PASSIVE: never blocks
-/// the writer), so the WAL stays small and commits stay cheap. Every 100 ms: the writer finishes
+/// the writer), so the WAL stays bounded and commits stay cheap. Every 100 ms: the writer finishes
 /// a checkpoint itself every few batches (to restart the WAL), and whatever this thread has not
 /// copied yet is copied then, between two commits.
 ///
@@ -239,8 +240,8 @@ impl Drop for Inner {
 /// once: in the closed-loop benchmark, 100 ms read a third fewer bytes and wrote a tenth fewer than
 /// 25 ms did, and it took 3.6 % less server CPU per event (four pairs of servers side by side at
 /// 3,000 events/s each: 274–280 against 285–291 µs); at 5,000 events/s p99 was 15 and 23 ms against
-/// 19 and 21 ms. Every 250 ms left most of the copying to the writer: p99 at 5,000 events/s was 57
-/// / 39 / 27 ms against 34 / 24 / 21 ms with 25 ms, run by run.
+/// 19 and 21 ms. Every 250 ms left most of the copying to the writer: p99 at 5,000 events/s was 57,
+/// 39 and 27 ms against 34, 24 and 21 ms with 25 ms, run by run.
 fn start_checkpointer(
     conn: Connection,
     stop: Arc<std::sync::atomic::AtomicBool>,
