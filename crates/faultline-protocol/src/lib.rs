@@ -64,7 +64,7 @@ pub mod dsn;
 pub mod envelope;
 pub mod event;
 mod id;
-pub mod json;
+mod json;
 pub mod scrub;
 pub mod session;
 mod time;

@@ -56,7 +56,7 @@ fn main() {
         while codec.take_ready_samples().is_empty() && k < 10_000 {
             let (_, p) = &payloads[k % payloads.len()];
             let ev = normalize_event(p, &opts).expect("normalize");
-            let _ = codec.compress(project, &serde_json::to_vec(&ev.data).expect("json"));
+            let _ = codec.compress(project, &faultline_store::packed::pack(&ev.data, 0));
             k += 1;
         }
         let mut samples = Vec::new();
@@ -66,7 +66,7 @@ fn main() {
             .take(faultline_store::codec::TRAIN_SAMPLES)
         {
             let ev = normalize_event(p, &opts).expect("normalize");
-            samples.push(serde_json::to_vec(&ev.data).expect("json"));
+            samples.push(faultline_store::packed::pack(&ev.data, 0));
         }
         let dict = faultline_store::codec::Codec::train(samples).expect("dictionary");
         codec.install(
@@ -87,7 +87,7 @@ fn main() {
             let c = Instant::now();
             let m = issue_metadata(&ev.data);
             let d = Instant::now();
-            let raw = faultline_protocol::json::to_vec(&ev.data, p.len() + p.len() / 4);
+            let raw = faultline_store::packed::pack(&ev.data, p.len());
             let e = Instant::now();
             let z = codec
                 .compress(faultline_store::ProjectId(1), &raw)

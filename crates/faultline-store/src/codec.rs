@@ -216,8 +216,19 @@ impl Codec {
         idle_first(TRAINING_PATIENCE, std::sync::Arc::new(train)).flatten()
     }
 
-    /// Decompresses a payload.
+    /// Decompresses a payload into its JSON text (a packed payload, see [`crate::packed`], is
+    /// converted; JSON is returned as it was stored).
     pub fn decompress(&self, data: &[u8], dict_id: Option<i64>) -> Result<Vec<u8>> {
+        let raw = self.decompress_stored(data, dict_id)?;
+        if crate::packed::is_packed(&raw) {
+            crate::packed::to_json(&raw).map_err(|e| StoreError::Corrupt(e.to_string()))
+        } else {
+            Ok(raw)
+        }
+    }
+
+    /// Decompresses a payload into the bytes that were compressed (packed or JSON).
+    pub(crate) fn decompress_stored(&self, data: &[u8], dict_id: Option<i64>) -> Result<Vec<u8>> {
         const MAX: usize = 64 * 1024 * 1024;
         let dict = match dict_id {
             None => None,

@@ -28,6 +28,7 @@ pub mod batch;
 pub mod codec;
 pub mod error;
 pub mod model;
+pub mod packed;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod query;
@@ -341,7 +342,7 @@ pub async fn recompress_plain_payloads(store: &dyn Store, project: ProjectId) ->
         let mut smaller = Vec::with_capacity(rows.len());
         for (id, payload) in rows {
             // A payload that does not decode is left for the reader to report.
-            let Ok(raw) = codec.decompress(&payload, None) else {
+            let Ok(raw) = codec.decompress_stored(&payload, None) else {
                 continue;
             };
             let again = codec.compress(project, &raw)?;

@@ -214,8 +214,8 @@ pub fn process_event(
     let ev: NormalizedEvent =
         normalize_event(payload, &opts).map_err(|e| IngestError::Invalid(format!("event: {e}")))?;
     let (grouping, meta) = group_and_describe(&ev.data, &GroupingConfig::default());
-    // Normalized events are about as long as what was sent.
-    let raw = faultline_protocol::json::to_vec(&ev.data, payload.len() + payload.len() / 4);
+    // Packed, normalized events are about as long as what was sent.
+    let raw = faultline_store::packed::pack(&ev.data, payload.len());
     let compressed = ctx
         .codec
         .compress(ctx.key.project_id(), &raw)
