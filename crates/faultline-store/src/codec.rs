@@ -458,6 +458,54 @@ mod tests {
         assert!(codec.decompress(&one.data, None).is_err());
     }
 
+    /// Packed payloads, with a dictionary and without, are read back as JSON text; what was
+    /// stored stays packed (the sweep compresses those bytes again); JSON payloads stored
+    /// before are read as they are.
+    #[test]
+    fn packed_payloads_are_read_as_json_and_json_payloads_as_stored() {
+        let codec = Codec::default();
+        let p = ProjectId(1);
+        let event = |i: usize| {
+            serde_json::json!({"event_id": format!("{i:032x}"), "message": format!("payment {i} failed"),
+                "exception": {"values": [{"type": "E", "value": "boom", "stacktrace": {"frames": [
+                    {"lineno": i, "vars": {"amount": -1.5, "ok": true, "none": null}}]}}]}})
+        };
+        let mut seen = Vec::new();
+        for i in 0..TRAIN_SAMPLES {
+            let packed = crate::packed::pack(&event(i), 0);
+            seen.push((codec.compress(p, &packed).unwrap(), i, packed));
+        }
+        let ready = codec.take_ready_samples();
+        let (_, samples) = ready.into_iter().next().expect("samples");
+        codec.install(
+            p,
+            Dictionary::new(1, &Codec::train(samples).expect("dict")),
+            true,
+        );
+        let packed = crate::packed::pack(&event(9999), 0);
+        seen.push((codec.compress(p, &packed).unwrap(), 9999, packed));
+        assert_eq!(seen.last().map(|(c, ..)| c.dict_id), Some(Some(1)));
+        for (c, i, packed) in &seen {
+            let json = codec.decompress(&c.data, c.dict_id).unwrap();
+            assert_eq!(json, serde_json::to_vec(&event(*i)).unwrap());
+            assert_eq!(
+                &codec.decompress_stored(&c.data, c.dict_id).unwrap(),
+                packed
+            );
+        }
+        let json = serde_json::to_vec(&event(7)).unwrap();
+        let stored = zstd::bulk::compress(&json, PLAIN_LEVEL).unwrap();
+        assert_eq!(codec.decompress(&stored, None).unwrap(), json);
+        // A damaged packed payload is reported as corrupt.
+        let mut cut = crate::packed::pack(&event(1), 0);
+        cut.truncate(cut.len() / 2);
+        let stored = zstd::bulk::compress(&cut, PLAIN_LEVEL).unwrap();
+        assert!(matches!(
+            codec.decompress(&stored, None),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
     #[test]
     fn plain_roundtrip_and_training_then_dictionary_roundtrip() {
         let codec = Codec::default();
