@@ -146,13 +146,20 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(bytes).map_err(|e| PackError(format!("string: {e}")))
     }
 
+    /// The length after a `Str8`, `*16` or `*32` marker: one, two or four bytes.
+    fn len(&mut self, marker: Marker) -> Result<u32, PackError> {
+        match marker {
+            Marker::Str8 => Ok(u32::from(self.u8()?)),
+            Marker::Str16 | Marker::Array16 | Marker::Map16 => Ok(u32::from(self.u16()?)),
+            _ => self.u32(),
+        }
+    }
+
     /// A string's marker and bytes (map keys must be strings).
     fn string(&mut self) -> Result<&'a str, PackError> {
         let len = match Marker::from_u8(self.u8()?) {
             Marker::FixStr(n) => u32::from(n),
-            Marker::Str8 => u32::from(self.u8()?),
-            Marker::Str16 => u32::from(self.u16()?),
-            Marker::Str32 => self.u32()?,
+            marker @ (Marker::Str8 | Marker::Str16 | Marker::Str32) => self.len(marker)?,
             other => return Err(PackError(format!("a map key is {other:?}, not a string"))),
         };
         self.str(len)
@@ -180,64 +187,45 @@ impl<'a> Reader<'a> {
             Marker::F32 => write_float(out, f64::from(f32::from_be_bytes(self.array()?)))?,
             Marker::F64 => write_float(out, f64::from_be_bytes(self.array()?))?,
             Marker::FixStr(n) => write_string(out, self.str(u32::from(n))?),
-            Marker::Str8 => {
-                let n = self.u8()?;
-                write_string(out, self.str(u32::from(n))?);
-            }
-            Marker::Str16 => {
-                let n = self.u16()?;
-                write_string(out, self.str(u32::from(n))?);
-            }
-            Marker::Str32 => {
-                let n = self.u32()?;
+            Marker::Str8 | Marker::Str16 | Marker::Str32 => {
+                let n = self.len(marker)?;
                 write_string(out, self.str(n)?);
             }
-            Marker::FixArray(n) => self.items(out, u32::from(n), depth)?,
-            Marker::Array16 => {
-                let n = self.u16()?;
-                self.items(out, u32::from(n), depth)?;
+            Marker::FixArray(n) => self.collection(out, u32::from(n), false, depth)?,
+            Marker::Array16 | Marker::Array32 => {
+                let n = self.len(marker)?;
+                self.collection(out, n, false, depth)?;
             }
-            Marker::Array32 => {
-                let n = self.u32()?;
-                self.items(out, n, depth)?;
-            }
-            Marker::FixMap(n) => self.entries(out, u32::from(n), depth)?,
-            Marker::Map16 => {
-                let n = self.u16()?;
-                self.entries(out, u32::from(n), depth)?;
-            }
-            Marker::Map32 => {
-                let n = self.u32()?;
-                self.entries(out, n, depth)?;
+            Marker::FixMap(n) => self.collection(out, u32::from(n), true, depth)?,
+            Marker::Map16 | Marker::Map32 => {
+                let n = self.len(marker)?;
+                self.collection(out, n, true, depth)?;
             }
             other => return Err(PackError(format!("unexpected {other:?}"))),
         }
         Ok(())
     }
 
-    fn items(&mut self, out: &mut Vec<u8>, n: u32, depth: usize) -> Result<(), PackError> {
-        out.push(b'[');
+    /// `n` array items, or `n` map entries (a string key, then a value).
+    fn collection(
+        &mut self,
+        out: &mut Vec<u8>,
+        n: u32,
+        map: bool,
+        depth: usize,
+    ) -> Result<(), PackError> {
+        out.push(if map { b'{' } else { b'[' });
         for i in 0..n {
             if i > 0 {
                 out.push(b',');
             }
-            self.value(out, depth + 1)?;
-        }
-        out.push(b']');
-        Ok(())
-    }
-
-    fn entries(&mut self, out: &mut Vec<u8>, n: u32, depth: usize) -> Result<(), PackError> {
-        out.push(b'{');
-        for i in 0..n {
-            if i > 0 {
-                out.push(b',');
+            if map {
+                write_string(out, self.string()?);
+                out.push(b':');
             }
-            write_string(out, self.string()?);
-            out.push(b':');
             self.value(out, depth + 1)?;
         }
-        out.push(b'}');
+        out.push(if map { b'}' } else { b']' });
         Ok(())
     }
 }
