@@ -147,11 +147,11 @@ async fn create_issue(tx: &Transaction<'_>, ev: &NewEvent) -> Result<i64> {
     let primary = ev.hashes.first().map(String::as_str).unwrap_or_default();
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO issues (project_id, grouping_version, grouping_variant, grouping_components,
+            "INSERT INTO issues (project_id, grouping_version, grouping_variant,
                primary_hash, title, culprit, kind, level, platform, metadata, status, substatus,
                first_seen, last_seen, times_seen, users_seen, first_release, last_release)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'unresolved', 'new',
-               $12, $12, 0, 0, $13, $13)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'unresolved', 'new',
+               $11, $11, 0, 0, $12, $12)
              RETURNING id",
         )
         .await?;
@@ -162,7 +162,6 @@ async fn create_issue(tx: &Transaction<'_>, ev: &NewEvent) -> Result<i64> {
                 &ev.project_id.0,
                 &ev.grouping_version,
                 &ev.grouping_variant,
-                &ev.grouping_components.text(),
                 &primary,
                 &ev.title,
                 &ev.culprit,
@@ -175,7 +174,13 @@ async fn create_issue(tx: &Transaction<'_>, ev: &NewEvent) -> Result<i64> {
             ],
         )
         .await?;
-    Ok(row.try_get(0)?)
+    let id: i64 = row.try_get(0)?;
+    let stmt = tx
+        .prepare_cached("INSERT INTO issue_grouping (issue_id, components) VALUES ($1, $2)")
+        .await?;
+    tx.execute(&stmt, &[&id, &ev.grouping_components.text()])
+        .await?;
+    Ok(id)
 }
 
 /// Adds `kind` entries (issue, data) to the activity log; `user` did them (none: the system).

@@ -59,6 +59,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "plain_payloads",
         include_str!("../../migrations/postgres/0004_plain_payloads.sql"),
     ),
+    (
+        5,
+        "issue_grouping",
+        include_str!("../../migrations/postgres/0005_issue_grouping.sql"),
+    ),
 ];
 
 /// Every table, parents first (the order a copy into an empty database follows).
@@ -73,6 +78,7 @@ pub const TABLES: &[&str] = &[
     "saved_searches",
     "api_tokens",
     "issues",
+    "issue_grouping",
     "issue_hashes",
     "payload_dicts",
     "events",

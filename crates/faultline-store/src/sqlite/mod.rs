@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "plain_payloads",
         include_str!("../../migrations/sqlite/0004_plain_payloads.sql"),
     ),
+    (
+        5,
+        "issue_grouping",
+        include_str!("../../migrations/sqlite/0005_issue_grouping.sql"),
+    ),
 ];
 
 /// WAL size (in 4 KiB frames, 32 MiB) past which the writer restarts the WAL itself. The longer
@@ -724,5 +729,65 @@ impl Store for SqliteStore {
     }
     async fn discard_hours(&self, project: ProjectId) -> Result<Vec<DiscardHour>> {
         self.read(move |c| read::discard_hours(c, project)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database made before the grouping components left the issue row keeps every issue's
+    /// components, now read from `issue_grouping`.
+    #[test]
+    fn issue_grouping_migration_keeps_components() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let conn = open_conn(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",
+            )
+            .unwrap();
+            for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 < 5) {
+                conn.execute_batch(sql).unwrap();
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?1, ?2, 0)",
+                    rusqlite::params![version, name],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(
+                r#"INSERT INTO organizations VALUES (1, 'default', 'Default', 0);
+                   INSERT INTO projects (id, org_id, slug, name, created_at)
+                     VALUES (1, 1, 'default', 'default', 0);
+                   INSERT INTO issues (id, project_id, grouping_version, grouping_variant,
+                     grouping_components, primary_hash, title, culprit, kind, level, platform,
+                     metadata, first_seen, last_seen, times_seen)
+                   VALUES
+                     (7, 1, 'v', 'app', '{"hash":"a"}', 'a', 'A', '', 'caught', 'error',
+                      'python', '{}', 1, 2, 3),
+                     (9, 1, 'v', 'system', '{"hash":"b"}', 'b', 'B', '', 'caught', 'error',
+                      'python', '{}', 1, 2, 1);"#,
+            )
+            .unwrap();
+        }
+        let mut conn = open_conn(&path).unwrap();
+        migrate(&mut conn).unwrap();
+        let a = read::issue(&conn, IssueId(7)).unwrap().unwrap();
+        assert_eq!(a.grouping_components, r#"{"hash":"a"}"#);
+        assert_eq!((a.title.as_str(), a.times_seen), ("A", 3));
+        let b = read::issue(&conn, IssueId(9)).unwrap().unwrap();
+        assert_eq!(b.grouping_components, r#"{"hash":"b"}"#);
+        assert_eq!(b.grouping_variant, "system");
+        let has_column: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('issues')
+                   WHERE name = 'grouping_components')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!has_column, "the column left the issue row");
     }
 }

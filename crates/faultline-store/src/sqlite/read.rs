@@ -10,7 +10,8 @@ use crate::query::{IssueQuery, IssueSort};
 use crate::rules::{assignee_condition, assignee_of, IgnoreThresholds};
 
 const ISSUE_COLUMNS: &str = "i.id, i.project_id, i.grouping_version, i.grouping_variant,
-    i.grouping_components, i.primary_hash, i.title, i.culprit, i.kind, i.level, i.platform,
+    COALESCE((SELECT g.components FROM issue_grouping g WHERE g.issue_id = i.id), '{}'),
+    i.primary_hash, i.title, i.culprit, i.kind, i.level, i.platform,
     i.metadata, i.status, i.substatus, i.resolved_in_release, i.resolved_in_next_release,
     i.resolved_at, i.first_seen, i.last_seen, i.times_seen, i.users_seen, i.first_release,
     i.last_release, i.assignee_user_id, i.assignee_team_id, i.ignore_until, i.ignore_until_events,

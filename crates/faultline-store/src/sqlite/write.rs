@@ -306,17 +306,16 @@ fn resolve_issue(
         None => {
             let primary = ev.hashes.first().cloned().unwrap_or_default();
             tx.prepare_cached(
-                "INSERT INTO issues (project_id, grouping_version, grouping_variant, grouping_components,
+                "INSERT INTO issues (project_id, grouping_version, grouping_variant,
                    primary_hash, title, culprit, kind, level, platform, metadata, status, substatus,
                    first_seen, last_seen, times_seen, users_seen, first_release, last_release)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'unresolved', 'new',
-                   ?12, ?12, 0, 0, ?13, ?13)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'unresolved', 'new',
+                   ?11, ?11, 0, 0, ?12, ?12)",
             )?
             .execute(params![
                 project,
                 ev.grouping_version,
                 ev.grouping_variant,
-                ev.grouping_components.text(),
                 primary,
                 ev.title,
                 ev.culprit,
@@ -328,6 +327,8 @@ fn resolve_issue(
                 ev.release
             ])?;
             let id = tx.last_insert_rowid();
+            tx.prepare_cached("INSERT INTO issue_grouping (issue_id, components) VALUES (?1, ?2)")?
+                .execute(params![id, ev.grouping_components.text()])?;
             let data = serde_json::json!({ "release": ev.release });
             activity(tx, id, "first_seen", &data.to_string(), None)?;
             (id, true)

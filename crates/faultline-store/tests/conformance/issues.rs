@@ -72,6 +72,21 @@ pub async fn same_fingerprint_one_issue_with_counters(db: &Db) {
     assert_eq!(issue.substatus.as_deref(), Some("new"));
     assert_eq!(issue.title, "Error h1");
     assert_eq!(issue.grouping_variant, "app");
+    // Written with the first event (kept apart from the issue row), read with the issue.
+    assert_eq!(
+        issue.grouping_components,
+        r#"{"contributes":true,"hash":"h1"}"#
+    );
+    let listed = store
+        .list_issues(&IssueQuery {
+            projects: vec![p],
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let listed = listed.iter().find(|i| i.id == issue.id).expect("listed");
+    assert_eq!(listed.grouping_components, issue.grouping_components);
     assert_eq!(store.count_events().await.unwrap(), 3);
     assert!(store.issue(IssueId(987_654)).await.unwrap().is_none());
 }

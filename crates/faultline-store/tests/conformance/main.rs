@@ -134,7 +134,10 @@ pub fn event(store: &dyn Store, project: ProjectId, id: u64, hashes: &[&str]) ->
         hashes: hashes.iter().map(|h| h.to_string()).collect(),
         grouping_version: "newstyle:2023-01-11".into(),
         grouping_variant: "app".into(),
-        grouping_components: faultline_store::LazyText::ready("{}"),
+        grouping_components: faultline_store::LazyText::ready(format!(
+            r#"{{"contributes":true,"hash":"{}"}}"#,
+            hashes.first().unwrap_or(&"")
+        )),
         title: format!("Error {}", hashes.first().unwrap_or(&"")),
         culprit: "app.views in checkout".into(),
         kind: "caught".into(),
