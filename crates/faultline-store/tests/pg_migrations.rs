@@ -1,0 +1,83 @@
+//! PostgreSQL migrations on a database that already holds data: a database made before
+//! migration 5 keeps every issue's grouping components, now read from `issue_grouping`.
+//! (The SQLite backend's counterpart is a unit test of `sqlite`.)
+#![cfg(feature = "postgres")]
+
+use faultline_store::postgres::{scratch, ScratchDatabase};
+use faultline_store::IssueId;
+
+const BEFORE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "job_claims",
+        include_str!("../migrations/postgres/0002_job_claims.sql"),
+    ),
+    (3, "ui", include_str!("../migrations/postgres/0003_ui.sql")),
+    (
+        4,
+        "plain_payloads",
+        include_str!("../migrations/postgres/0004_plain_payloads.sql"),
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_grouping_migration_keeps_components() {
+    let db = ScratchDatabase::create(&scratch::test_server(), "migrations")
+        .await
+        .expect("PostgreSQL migration tests need a server");
+    {
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let task = tokio::spawn(conn);
+        client
+            .batch_execute(
+                "CREATE TABLE schema_migrations (
+                    version BIGINT PRIMARY KEY, name TEXT NOT NULL,
+                    applied_at DOUBLE PRECISION NOT NULL)",
+            )
+            .await
+            .unwrap();
+        for (version, name, sql) in BEFORE {
+            client.batch_execute(sql).await.unwrap();
+            client
+                .execute(
+                    "INSERT INTO schema_migrations VALUES ($1, $2, 0)",
+                    &[version, name],
+                )
+                .await
+                .unwrap();
+        }
+        client
+            .batch_execute(
+                r#"INSERT INTO organizations (id, slug, name, created_at)
+                     VALUES (1, 'default', 'Default', 0);
+                   INSERT INTO projects (id, org_id, slug, name, created_at)
+                     VALUES (1, 1, 'default', 'default', 0);
+                   INSERT INTO issues (id, project_id, grouping_version, grouping_variant,
+                     grouping_components, primary_hash, title, culprit, kind, level, platform,
+                     metadata, first_seen, last_seen, times_seen)
+                   VALUES
+                     (7, 1, 'v', 'app', '{"hash":"a"}', 'a', 'A', '', 'caught', 'error',
+                      'python', '{}', 1, 2, 3),
+                     (9, 1, 'v', 'system', '{"hash":"b"}', 'b', 'B', '', 'caught', 'error',
+                      'python', '{}', 1, 2, 1);"#,
+            )
+            .await
+            .unwrap();
+        drop(client);
+        task.await.unwrap().unwrap();
+    }
+    let store = faultline_store::connect(&db.url, 2).await.unwrap();
+    let a = store.issue(IssueId(7)).await.unwrap().unwrap();
+    assert_eq!(a.grouping_components, r#"{"hash":"a"}"#);
+    assert_eq!((a.title.as_str(), a.times_seen), ("A", 3));
+    let b = store.issue(IssueId(9)).await.unwrap().unwrap();
+    assert_eq!(b.grouping_components, r#"{"hash":"b"}"#);
+    assert_eq!(b.grouping_variant, "system");
+}
