@@ -757,19 +757,9 @@ mod tests {
                 )
                 .unwrap();
             }
-            conn.execute_batch(
-                r#"INSERT INTO organizations VALUES (1, 'default', 'Default', 0);
-                   INSERT INTO projects (id, org_id, slug, name, created_at)
-                     VALUES (1, 1, 'default', 'default', 0);
-                   INSERT INTO issues (id, project_id, grouping_version, grouping_variant,
-                     grouping_components, primary_hash, title, culprit, kind, level, platform,
-                     metadata, first_seen, last_seen, times_seen)
-                   VALUES
-                     (7, 1, 'v', 'app', '{"hash":"a"}', 'a', 'A', '', 'caught', 'error',
-                      'python', '{}', 1, 2, 3),
-                     (9, 1, 'v', 'system', '{"hash":"b"}', 'b', 'B', '', 'caught', 'error',
-                      'python', '{}', 1, 2, 1);"#,
-            )
+            conn.execute_batch(include_str!(
+                "../../tests/fixtures/issues_before_issue_grouping.sql"
+            ))
             .unwrap();
         }
         let mut conn = open_conn(&path).unwrap();
