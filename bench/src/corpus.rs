@@ -45,6 +45,9 @@ pub struct Template {
     pub bytes: Vec<u8>,
     /// Byte offsets of every occurrence of the 32-hex event id.
     pub id_offsets: Vec<usize>,
+    /// Byte offsets of every occurrence of the envelope header's 32-hex `trace.trace_id` (in
+    /// the header and in the event's `contexts.trace`), for `--fresh-trace-ids`.
+    pub trace_offsets: Vec<usize>,
 }
 
 pub struct Corpus {
@@ -99,10 +102,16 @@ pub fn load(dir: &Path, key: &str, now: SystemTime) -> Result<Corpus> {
             }
         }
         let id_offsets = find_all(&bytes, event_id.as_bytes());
+        let trace_offsets = env
+            .trace_id
+            .filter(|t| t.len() == 32)
+            .map(|t| find_all(&bytes, t.as_bytes()))
+            .unwrap_or_default();
         templates.push(Template {
             sdk,
             bytes,
             id_offsets,
+            trace_offsets,
         });
     }
     Ok(Corpus {
@@ -115,6 +124,7 @@ struct Parsed {
     header_end: usize,
     event_id: Option<String>,
     public_key: Option<String>,
+    trace_id: Option<String>,
     /// Byte range of the first `event` item's payload.
     event_payload: Option<(usize, usize)>,
 }
@@ -128,6 +138,7 @@ struct EnvelopeHeader {
 #[derive(Deserialize)]
 struct TraceHeader {
     public_key: Option<String>,
+    trace_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -147,10 +158,14 @@ fn parse(data: &[u8]) -> Result<Parsed> {
     };
     let header_end = line_end(0);
     let header: EnvelopeHeader = serde_json::from_slice(&data[..header_end])?;
+    let (public_key, trace_id) = header
+        .trace
+        .map_or((None, None), |t| (t.public_key, t.trace_id));
     let mut parsed = Parsed {
         header_end,
         event_id: header.event_id.filter(|id| id.len() == 32),
-        public_key: header.trace.and_then(|t| t.public_key),
+        public_key,
+        trace_id,
         event_payload: None,
     };
     let mut pos = header_end + 1;

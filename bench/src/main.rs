@@ -78,6 +78,10 @@ struct Cli {
     /// first second of a run is slow
     #[arg(long, default_value = "1s", value_parser = parse_timeline)]
     timeline: Duration,
+    /// Give every request a trace id of its own, as SDKs that start a trace per request do (by
+    /// default each template keeps the trace id it was captured with)
+    #[arg(long)]
+    fresh_trace_ids: bool,
 }
 
 /// `--idle-rss --json` output.
@@ -181,7 +185,7 @@ async fn run(cli: &Cli, url: &str, dsn: &str) -> Result<Report> {
         "pre-building {n} request bodies from {} templates…",
         corpus.templates.len()
     );
-    let pool = pool::build(&corpus, &mix, n, threads, nonce)?;
+    let pool = pool::build(&corpus, &mix, n, threads, nonce, cli.fresh_trace_ids)?;
     eprintln!(
         "  done in {:.1} s ({:.1} MiB)",
         t.elapsed().as_secs_f64(),

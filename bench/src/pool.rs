@@ -64,7 +64,16 @@ pub struct Pool {
 }
 
 /// Build `n` bodies following `mix`, using `threads` OS threads (compression is the costly part).
-pub fn build(corpus: &Corpus, mix: &Mix, n: usize, threads: usize, run_nonce: u64) -> Result<Pool> {
+/// `fresh_traces`: give every request a trace id of its own (as SDKs that start a trace per
+/// request do) instead of its template's.
+pub fn build(
+    corpus: &Corpus,
+    mix: &Mix,
+    n: usize,
+    threads: usize,
+    run_nonce: u64,
+    fresh_traces: bool,
+) -> Result<Pool> {
     let mut by_sdk: [Vec<&Template>; 3] = Default::default();
     for t in &corpus.templates {
         by_sdk[t.sdk.index()].push(t);
@@ -96,7 +105,9 @@ pub fn build(corpus: &Corpus, mix: &Mix, n: usize, threads: usize, run_nonce: u6
         let handles: Vec<_> = plan
             .chunks(chunk)
             .enumerate()
-            .map(|(k, templates)| scope.spawn(move || build_chunk(k * chunk, templates, run_nonce)))
+            .map(|(k, templates)| {
+                scope.spawn(move || build_chunk(k * chunk, templates, run_nonce, fresh_traces))
+            })
             .collect();
         handles
             .into_iter()
@@ -125,7 +136,7 @@ pub fn build(corpus: &Corpus, mix: &Mix, n: usize, threads: usize, run_nonce: u6
 /// One builder thread's output: its bytes and the (sdk, start, end) span of each body in them.
 type Chunk = (Vec<u8>, Vec<(Sdk, usize, usize)>);
 
-fn build_chunk(first: usize, templates: &[&Template], nonce: u64) -> Chunk {
+fn build_chunk(first: usize, templates: &[&Template], nonce: u64, fresh_traces: bool) -> Chunk {
     let mut out = Vec::with_capacity(templates.iter().map(|t| t.bytes.len() / 2).sum());
     let mut spans = Vec::with_capacity(templates.len());
     let mut scratch = Vec::new();
@@ -137,6 +148,13 @@ fn build_chunk(first: usize, templates: &[&Template], nonce: u64) -> Chunk {
         scratch.extend_from_slice(&t.bytes);
         for &off in &t.id_offsets {
             scratch[off..off + 32].copy_from_slice(id.as_bytes());
+        }
+        if fresh_traces {
+            id.clear();
+            event_id(nonce ^ TRACE_SALT, (first + k) as u64, &mut id);
+            for &off in &t.trace_offsets {
+                scratch[off..off + 32].copy_from_slice(id.as_bytes());
+            }
         }
         let start = out.len();
         match t.sdk {
@@ -161,6 +179,9 @@ fn brotli_q4(input: &[u8], out: &mut Vec<u8>) {
     // Writing into a Vec cannot fail.
     let _ = brotli::BrotliCompress(&mut reader, out, &params);
 }
+
+/// Makes trace ids differ from the event ids of the same run.
+const TRACE_SALT: u64 = 0x7ace_7ace_7ace_7ace;
 
 /// A unique 32-hex id per request: 64 bits of run nonce + a bijective mix of the request number.
 fn event_id(nonce: u64, i: u64, out: &mut String) {
@@ -198,5 +219,41 @@ mod tests {
         event_id(7, 2, &mut b);
         assert_eq!(a.len(), 32);
         assert_ne!(a, b);
+    }
+    /// Every `"trace_id":"…"` value in a body, in order.
+    fn trace_ids(body: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(body);
+        text.split("\"trace_id\":\"")
+            .skip(1)
+            .map(|rest| rest.chars().take_while(|c| *c != '"').collect())
+            .collect()
+    }
+
+    #[test]
+    fn fresh_trace_ids_replace_the_templates_everywhere() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let corpus = crate::corpus::load(
+            &dir,
+            "0123456789abcdef0123456789abcdef",
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+        // Node bodies are sent as they are, so their text can be read here.
+        let mix = Mix::parse("node=1").unwrap();
+        let kept = build(&corpus, &mix, 4, 1, 9, false).unwrap();
+        let fresh = build(&corpus, &mix, 4, 1, 9, true).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for (k, f) in kept.bodies.iter().zip(&fresh.bodies) {
+            let (old, new) = (trace_ids(&k.bytes), trace_ids(&f.bytes));
+            assert!(old.len() >= 2, "header and contexts.trace: {old:?}");
+            assert_eq!(old.len(), new.len());
+            assert!(old.iter().all(|t| t == &old[0]), "{old:?}");
+            assert!(new.iter().all(|t| t == &new[0]), "one id per body: {new:?}");
+            assert_eq!(new[0].len(), 32);
+            assert!(new[0].bytes().all(|b| b.is_ascii_hexdigit()));
+            assert_ne!(new[0], old[0]);
+            assert!(seen.insert(new[0].clone()), "each body its own trace");
+            assert_eq!(k.bytes.len(), f.bytes.len());
+        }
     }
 }
