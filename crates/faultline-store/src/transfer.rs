@@ -44,6 +44,13 @@ pub async fn sqlite_to_postgres(data_dir: &Path, url: &str) -> Result<Vec<TableC
             db.display()
         )));
     }
+    // The source first gets this version's schema, as a server of this version starting on it
+    // would give it: the copy reads the target's columns, so a table or column that a
+    // migration created or moved would otherwise be missing from the source.
+    let dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || crate::sqlite::SqliteStore::open(&dir).map(drop))
+        .await
+        .map_err(|e| StoreError::Database(format!("opening the source failed: {e}")))??;
     let target = PgStore::connect(url, 2).await?;
     let mut conn = target.raw_conn().await?;
     for table in TABLES {

@@ -1,6 +1,7 @@
 //! PostgreSQL migrations on a database that already holds data: a database made before
-//! migration 5 keeps every issue's grouping components, now read from `issue_grouping`.
-//! (The SQLite backend's counterpart is a unit test of `sqlite`.)
+//! migration 5 keeps every issue's grouping components, now read from `issue_grouping`; and so
+//! does a SQLite database made before it and moved to PostgreSQL (`faultline migrate`).
+//! (The SQLite backend's own migration test is a unit test of `sqlite`.)
 #![cfg(feature = "postgres")]
 
 use faultline_store::postgres::{scratch, ScratchDatabase};
@@ -22,6 +23,25 @@ const BEFORE: &[(i64, &str, &str)] = &[
         4,
         "plain_payloads",
         include_str!("../migrations/postgres/0004_plain_payloads.sql"),
+    ),
+];
+
+const SQLITE_BEFORE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "job_claims",
+        include_str!("../migrations/sqlite/0002_job_claims.sql"),
+    ),
+    (3, "ui", include_str!("../migrations/sqlite/0003_ui.sql")),
+    (
+        4,
+        "plain_payloads",
+        include_str!("../migrations/sqlite/0004_plain_payloads.sql"),
     ),
 ];
 
@@ -67,4 +87,42 @@ async fn issue_grouping_migration_keeps_components() {
     let b = store.issue(IssueId(9)).await.unwrap().unwrap();
     assert_eq!(b.grouping_components, r#"{"hash":"b"}"#);
     assert_eq!(b.grouping_variant, "system");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_sqlite_database_moves_with_its_components() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn =
+            rusqlite::Connection::open(dir.path().join(faultline_store::sqlite::DB_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)",
+        )
+        .unwrap();
+        for (version, name, sql) in SQLITE_BEFORE {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?1, ?2, 0)",
+                rusqlite::params![version, name],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(include_str!("fixtures/issues_before_issue_grouping.sql"))
+            .unwrap();
+    }
+    let db = ScratchDatabase::create(&scratch::test_server(), "migrations")
+        .await
+        .expect("PostgreSQL migration tests need a server");
+    faultline_store::connect(&db.url, 2).await.unwrap();
+    let counts = faultline_store::transfer::sqlite_to_postgres(dir.path(), &db.url)
+        .await
+        .unwrap();
+    let moved = counts.iter().find(|c| c.table == "issue_grouping").unwrap();
+    assert_eq!((moved.source, moved.target), (2, 2));
+    let store = faultline_store::connect(&db.url, 2).await.unwrap();
+    let a = store.issue(IssueId(7)).await.unwrap().unwrap();
+    assert_eq!(a.grouping_components, r#"{"hash":"a"}"#);
+    let b = store.issue(IssueId(9)).await.unwrap().unwrap();
+    assert_eq!(b.grouping_components, r#"{"hash":"b"}"#);
 }
